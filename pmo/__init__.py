@@ -1,0 +1,1 @@
+"""pmo-platform: an event-driven platform that runs a PMO as a customer-centric service organization."""

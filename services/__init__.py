@@ -1,0 +1,1 @@
+"""The four pmo-platform services; none imports another."""

@@ -1,0 +1,1 @@
+"""intake: PMO customers and their demand."""

@@ -1,0 +1,1 @@
+"""Mechanisms every pmo-platform service uses; no domain words live here."""

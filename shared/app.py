@@ -1,0 +1,288 @@
+"""The app factory: one shape for every service, and its lifespan as the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.auth import AccessTable, TokenVerifier
+from shared.bus import KafkaPublisher, ensure_topics
+from shared.consumer import ConsumerRunner, EventHandler
+from shared.db import Database, MechanismTables, database_is_reachable
+from shared.errors import (
+    PreconditionFailed,
+    ProblemError,
+    ServiceUnavailable,
+    problem_body,
+)
+from shared.events.registry import TOPIC_OF_TYPE, TOPICS, dead_letter_topic
+from shared.http import BodySizeLimit, WriteRateLimiter, problem_response
+from shared.metrics import ServiceMetrics
+from shared.migrations import upgrade_to_head
+from shared.settings import ServiceSettings
+
+log = logging.getLogger("pmo.app")
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its routes, tables, migrations, access table and consumers."""
+
+    name: str
+    title: str
+    description: str
+    router: APIRouter
+    tables: MechanismTables
+    service_dir: Path
+    access: AccessTable
+    consumes: Mapping[str, EventHandler] = field(default_factory=dict)
+    on_start: Callable[["Runtime"], Awaitable[None]] | None = None
+    on_stop: Callable[["Runtime"], Awaitable[None]] | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything the lifespan built; routes reach it through `request.app.state.runtime`."""
+
+    settings: ServiceSettings
+    spec: ServiceSpec
+    db: Database
+    metrics: ServiceMetrics
+    verifier: TokenVerifier
+    write_limiter: WriteRateLimiter
+    publisher: KafkaPublisher | None = None
+    relay: Any = None
+    consumer: ConsumerRunner | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    @property
+    def access(self) -> AccessTable:
+        return self.spec.access
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    """A FastAPI app with problem+json errors, health, readiness, metrics and request ids."""
+    configure_logging(settings.log_level)
+    app = FastAPI(title=spec.title, description=spec.description, version="1.0.0",
+                  lifespan=_lifespan(spec, settings), openapi_url="/openapi.json", docs_url="/docs",
+                  redoc_url=None)
+    app.include_router(spec.router, prefix="/v1")
+    app.include_router(_operations_router())
+    _install_error_handlers(app)
+    _install_middleware(app, settings)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level.upper(),
+                            format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+
+
+def _lifespan(spec: ServiceSpec, settings: ServiceSettings):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await _start(spec, settings)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await _stop(runtime)
+
+    return lifespan
+
+
+async def _start(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
+    db = Database(settings.database_url, spec.tables)
+    await upgrade_to_head(db.engine, spec.service_dir)
+    runtime = Runtime(settings=settings, spec=spec, db=db, metrics=ServiceMetrics(),
+                      verifier=TokenVerifier(settings),
+                      write_limiter=WriteRateLimiter(settings.rate_limit_writes_per_minute))
+    if settings.kafka_enabled:
+        _start_messaging(runtime)
+    if spec.on_start:
+        await spec.on_start(runtime)
+    return runtime
+
+
+def _start_messaging(runtime: Runtime) -> None:
+    from shared.outbox import OutboxRelay
+
+    settings, spec = runtime.settings, runtime.spec
+    runtime.publisher = KafkaPublisher(settings.kafka_bootstrap_servers,
+                                       settings.kafka_timeout_seconds, f"pmo-{spec.name}")
+    runtime.relay = OutboxRelay(runtime.db, runtime.publisher, topic_prefix=settings.kafka_topic_prefix,
+                                batch_size=settings.outbox_batch_size,
+                                poll_seconds=settings.outbox_poll_seconds, metrics=runtime.metrics)
+    runtime.db.after_commit = runtime.relay.wake
+    runtime.tasks.append(asyncio.create_task(_create_topics(runtime), name="create-topics"))
+    runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+    if spec.consumes:
+        topics = sorted({TOPIC_OF_TYPE[event_type] for event_type in spec.consumes})
+        runtime.consumer = ConsumerRunner(
+            db=runtime.db, handlers=spec.consumes, topics=topics,
+            bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.consumer_group,
+            topic_prefix=settings.kafka_topic_prefix, publisher=runtime.publisher,
+            metrics=runtime.metrics, max_retries=settings.consumer_max_retries,
+            timeout_seconds=settings.kafka_timeout_seconds)
+        runtime.tasks.append(asyncio.create_task(runtime.consumer.run(), name="consumer"))
+
+
+async def _create_topics(runtime: Runtime) -> None:
+    """Creates every contract topic and its `.dlq` once the broker answers; retried, never fatal."""
+    settings = runtime.settings
+    names = [settings.topic(topic) for topic in TOPICS]
+    names += [dead_letter_topic(name) for name in names]
+    delay = 0.5
+    while True:
+        try:
+            await ensure_topics(settings.kafka_bootstrap_servers, names,
+                                timeout_seconds=settings.kafka_timeout_seconds)
+            return
+        except Exception as error:  # Kafka may come up later; the service works meanwhile
+            log.info("topics not created yet error=%r", error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+async def _stop(runtime: Runtime) -> None:
+    if runtime.consumer:
+        runtime.consumer.stop()
+    if runtime.relay:
+        runtime.relay.stop()
+    for task in runtime.tasks:
+        if task.get_name() == "create-topics":
+            task.cancel()
+    await asyncio.wait(runtime.tasks, timeout=runtime.settings.kafka_timeout_seconds + 5) \
+        if runtime.tasks else None
+    for task in runtime.tasks:
+        task.cancel()
+    if runtime.relay:
+        await runtime.relay.drain(timeout_seconds=5.0)
+    if runtime.spec.on_stop:
+        await runtime.spec.on_stop(runtime)
+    if runtime.publisher:
+        await runtime.publisher.stop()
+    await runtime.db.dispose()
+
+
+def _operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", operation_id="healthz", include_in_schema=True)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", operation_id="readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: Runtime = request.app.state.runtime
+        down = []
+        if not await database_is_reachable(runtime.db.engine):
+            down.append("database")
+        if runtime.publisher and not await runtime.publisher.is_reachable():
+            down.append("kafka")
+        if down:
+            return problem_response(ServiceUnavailable(f"not ready: {', '.join(down)} unreachable",
+                                                       down=down))
+        return JSONResponse({"status": "ready"})
+
+    @router.get("/metrics", operation_id="metrics", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> PlainTextResponse:
+        runtime: Runtime = request.app.state.runtime
+        if runtime.relay:
+            await runtime.relay.refresh_backlog()
+        return PlainTextResponse(generate_latest(runtime.metrics.registry),
+                                 media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def on_problem(_request: Request, error: ProblemError) -> JSONResponse:
+        return problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(item["loc"]), "msg": item["msg"]} for item in error.errors()]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return problem_response(_Invalid(detail, errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
+        body = problem_body(error.status_code, titles.get(error.status_code, "Error"),
+                            str(error.detail), "http-" + str(error.status_code))
+        return JSONResponse(body, status_code=error.status_code, media_type="application/problem+json",
+                            headers=getattr(error, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def on_stale(_request: Request, _error: StaleDataError) -> JSONResponse:
+        return problem_response(PreconditionFailed("the resource changed meanwhile; read it again"))
+
+    @app.exception_handler(OperationalError)
+    async def on_database_down(_request: Request, error: OperationalError) -> JSONResponse:
+        log.warning("database unavailable error=%r", error)
+        return problem_response(ServiceUnavailable("the database is not reachable; try again shortly"))
+
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(_request: Request, error: DBAPIError) -> JSONResponse:
+        if error.connection_invalidated:
+            return problem_response(ServiceUnavailable("the database connection was lost; try again"))
+        log.exception("database error")
+        return problem_response(ProblemError("an unexpected database error occurred"))
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(ProblemError("an unexpected error occurred; it has been logged"))
+
+
+class _Invalid(ProblemError):
+    status, title, slug = 422, "Unprocessable Content", "validation"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+
+
+def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):
+        request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        request.state.request_id = request_id
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
+        if runtime is not None:
+            runtime.metrics.http_requests.labels(template, request.method, str(response.status_code)).inc()
+            runtime.metrics.http_latency.labels(template, request.method).observe(
+                time.perf_counter() - started)
+        response.headers["X-Request-ID"] = request_id
+        return response
+
+    if settings.cors_origin_list:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

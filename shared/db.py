@@ -1,0 +1,216 @@
+"""Database engine, the mechanism tables every service owns, and the unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
+
+from shared.errors import ServiceUnavailable
+from shared.events import CloudEvent, encode_event
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC, at microsecond precision (keyset cursors rely on it)."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC and always answers timezone-aware datetimes, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class MechanismTables:
+    outbox: Table
+    inbox: Table
+    idempotency: Table
+
+
+def add_mechanism_tables(metadata: MetaData) -> MechanismTables:
+    """Adds the outbox, inbox and idempotency tables to a service's own metadata."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True, index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text, nullable=True),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("handled_at", UTCDateTime, nullable=False),
+    )
+    idempotency = Table(
+        "idempotency_keys", metadata,
+        Column("principal", String(200), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("body", JSON, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    return MechanismTables(outbox=outbox, inbox=inbox, idempotency=idempotency)
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    """An async engine; SQLite gets one shared connection (it serializes writers anyway)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10)
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def is_postgres(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+async def database_is_reachable(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+    except (OSError, DBAPIError, TimeoutError):
+        return False
+
+
+class UnitOfWork:
+    """One transaction: rows, outbox events and idempotency records commit together or not at all.
+
+    Handlers are the only callers of `commit`; a unit left without commit rolls back.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], tables: MechanismTables,
+                 after_commit: Callable[[], None] | None = None) -> None:
+        self._sessions = sessions
+        self.tables = tables
+        self._after_commit = after_commit
+        self._before_commit: list[Callable[[], Any]] = []
+        self._outbox_rows: list[dict[str, Any]] = []
+        self.result: Any = None
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        # close() rolls back what was not committed without expiring loaded rows, so routes can
+        # still render what a handler returned.
+        await self.session.close()
+        if isinstance(exc, (OperationalError, OSError)) and not isinstance(exc, FileNotFoundError):
+            raise ServiceUnavailable("the database is not reachable; try again shortly") from exc
+
+    def publish(self, event: CloudEvent) -> None:
+        """Queues an event in this transaction's outbox; the relay sends it after commit."""
+        self._outbox_rows.append(
+            {"event_id": event.id, "topic": event.topic, "key": event.subject,
+             "event_type": event.type, "payload": encode_event(event).decode(),
+             "created_at": utcnow(), "attempts": 0}
+        )
+
+    def before_commit(self, hook: Callable[[], Any]) -> None:
+        """Runs `hook` inside the transaction, just before it commits (after handlers set `result`)."""
+        self._before_commit.append(hook)
+
+    async def commit(self, result: Any = None) -> None:
+        """Commits everything queued; `result` is what the transaction produced, for hooks."""
+        if result is not None:
+            self.result = result
+        published = len(self._outbox_rows)
+        if self._outbox_rows:
+            await self.session.execute(self.tables.outbox.insert(), self._outbox_rows)
+            self._outbox_rows = []
+        await self.session.flush()
+        for hook in self._before_commit:
+            outcome = hook()
+            if hasattr(outcome, "__await__"):
+                await outcome
+        self._before_commit.clear()
+        await self.session.commit()
+        if published and self._after_commit:
+            self._after_commit()
+
+
+class Database:
+    """The engine and session factory of one service, and the unit-of-work factory over them."""
+
+    def __init__(self, database_url: str, tables: MechanismTables) -> None:
+        self.engine = create_engine(database_url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.tables = tables
+        self.after_commit: Callable[[], None] | None = None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.tables, self.after_commit)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

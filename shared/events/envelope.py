@@ -1,0 +1,71 @@
+"""The CloudEvents 1.0 structured-mode envelope of contract §6."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
+
+from shared.events.registry import topic_for
+
+CONTENT_TYPE = "application/cloudevents+json"
+MAX_EVENT_BYTES = 1024 * 1024
+
+
+class InvalidEvent(ValueError):
+    """A record that is not a CloudEvent this platform can read."""
+
+
+class CloudEvent(BaseModel):
+    """One domain event; `data` is the full aggregate after the change."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=200)
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+    aggregateversion: int = Field(ge=0)
+    traceparent: str | None = None
+
+    @field_serializer("time")
+    def _rfc3339(self, moment: datetime) -> str:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    @property
+    def topic(self) -> str:
+        return topic_for(self.type)
+
+
+def new_event(service: str, event_type: str, subject: str, data: dict[str, Any],
+              aggregate_version: int, traceparent: str | None = None) -> CloudEvent:
+    """A fresh event of a contract type, sourced from `/pmo/<service>`."""
+    topic_for(event_type)  # fail early on a type the contract does not know
+    return CloudEvent(id=str(uuid.uuid4()), source=f"/pmo/{service}", type=event_type,
+                      subject=subject, time=datetime.now(UTC), data=data,
+                      aggregateversion=aggregate_version, traceparent=traceparent)
+
+
+def encode_event(event: CloudEvent) -> bytes:
+    body = event.model_dump(mode="json", exclude_none=True)
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode_event(raw: bytes | None) -> CloudEvent:
+    """Parses a record value; anything malformed or oversized raises InvalidEvent."""
+    if raw is None:
+        raise InvalidEvent("record has no value")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"record of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    try:
+        return CloudEvent.model_validate_json(raw)
+    except ValidationError as error:
+        raise InvalidEvent(f"not a CloudEvent: {error.error_count()} problem(s): "
+                           f"{error.errors()[0]['loc']} {error.errors()[0]['msg']}") from None
