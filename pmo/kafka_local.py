@@ -393,6 +393,12 @@ def _reap_if_our_child(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def _signal_if_alive(pid: int, signal_number: signal.Signals) -> None:
+    # The JVM may exit between our check and the signal.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal_number)
+
+
 def _wait_for_exit(pid: int, paths: KafkaPaths, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -430,19 +436,24 @@ def _launch_broker(jars_dir: Path, paths: KafkaPaths) -> subprocess.Popen[bytes]
 
 
 def _wait_until_ready(
-    bootstrap: str, is_alive: Callable[[], bool], paths: KafkaPaths, deadline: float
+    bootstrap: str,
+    is_alive: Callable[[], bool],
+    paths: KafkaPaths,
+    deadline: float,
+    server_log_offset: int,
 ) -> None:
     while not broker_answers(bootstrap):
         if not is_alive():
             paths.pid_file.unlink(missing_ok=True)
             raise KafkaStartError(
-                f"the Kafka JVM exited before {bootstrap} answered.\n" + _log_tails(paths)
+                f"the Kafka JVM exited before {bootstrap} answered.\n"
+                + _failure_report(paths, server_log_offset)
             )
         if time.monotonic() >= deadline:
             stop()
             raise KafkaStartError(
                 f"Kafka did not answer on {bootstrap} in time; the JVM was stopped.\n"
-                + _log_tails(paths)
+                + _failure_report(paths, server_log_offset)
             )
         time.sleep(READINESS_POLL_INTERVAL_SECONDS)
 
@@ -474,8 +485,31 @@ def _file_tail(path: Path, count: int = LOG_TAIL_LINES) -> str:
         return ""
 
 
-def _log_tails(paths: KafkaPaths) -> str:
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _errors_logged_since(path: Path, offset: int) -> list[str]:
+    # The root cause (a BindException, a bad setting) is often logged long before the last
+    # 30 lines, which are shutdown chatter.
+    try:
+        with path.open("rb") as log:
+            log.seek(offset)
+            written = log.read().decode(errors="replace")
+    except FileNotFoundError:
+        return []
+    markers = ("] ERROR ", "] FATAL ", "Caused by:")
+    return [line for line in written.splitlines() if any(marker in line for marker in markers)]
+
+
+def _failure_report(paths: KafkaPaths, server_log_offset: int) -> str:
     sections = []
+    errors = _errors_logged_since(paths.server_log, server_log_offset)
+    if errors:
+        sections.append("--- errors logged during this start ---\n" + _last_lines("\n".join(errors)))
     for log_file in (paths.stdout_log, paths.server_log):
         tail = _file_tail(log_file)
         if tail:
@@ -510,8 +544,16 @@ def start(wait_seconds: float = 90) -> KafkaHandle:
         jars_dir = resolve_jars()
         _write_server_properties(bootstrap, paths)
         _format_storage_once(jars_dir, paths)
+        # Failure reports show errors of this attempt only; server.log keeps earlier runs too.
+        server_log_offset = _file_size(paths.server_log)
         process = _launch_broker(jars_dir, paths)
-        _wait_until_ready(bootstrap, lambda: process.poll() is None, paths, began + wait_seconds)
+        _wait_until_ready(
+            bootstrap,
+            lambda: process.poll() is None,
+            paths,
+            began + wait_seconds,
+            server_log_offset,
+        )
     return KafkaHandle(
         bootstrap=bootstrap,
         pid=process.pid,
@@ -527,15 +569,22 @@ def _handle_for_running_broker(
     bootstrap: str, paths: KafkaPaths, deadline: float, began: float
 ) -> KafkaHandle | None:
     our_pid = _our_broker_pid(paths)
-    if our_pid is not None and not broker_answers(bootstrap):
-        # Our JVM is alive but not answering yet: another start() is still waiting for it.
-        _wait_until_ready(bootstrap, lambda: _is_our_broker(our_pid, paths), paths, deadline)
-    if our_pid is None and not broker_answers(bootstrap):
-        return None
     if our_pid is not None:
+        if not broker_answers(bootstrap):
+            # Our JVM is still starting (an earlier start was interrupted while waiting):
+            # wait for it instead of launching a second broker over the same log directory.
+            _wait_until_ready(
+                bootstrap,
+                lambda: _is_our_broker(our_pid, paths),
+                paths,
+                deadline,
+                _file_size(paths.server_log),
+            )
         message = f"Kafka already running on {bootstrap} (pid {our_pid}, ours)"
-    else:
+    elif broker_answers(bootstrap):
         message = f"a Kafka broker not started by pmo already answers on {bootstrap}; left alone"
+    else:
+        return None
     return KafkaHandle(
         bootstrap=bootstrap,
         pid=our_pid,
@@ -555,9 +604,9 @@ def stop(timeout: float = 30) -> bool:
         # Nothing of ours runs (an external broker is never ours): drop a stale pid file only.
         paths.pid_file.unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
+    _signal_if_alive(pid, signal.SIGTERM)  # lets Kafka flush and close its logs cleanly
     if not _wait_for_exit(pid, paths, timeout):
-        os.kill(pid, signal.SIGKILL)
+        _signal_if_alive(pid, signal.SIGKILL)
         _wait_for_exit(pid, paths, timeout)
     paths.pid_file.unlink(missing_ok=True)
     return True
@@ -600,6 +649,7 @@ async def ensure_topics(
 
 def main() -> None:
     """Run `python -m pmo.kafka_local start|stop|status` without the full CLI."""
+    # Imported here because pmo.cli_infra imports this module.
     from pmo.cli_infra import kafka_app
 
     kafka_app()

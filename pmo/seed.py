@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 NEEDED_SERVICES = ("intake", "catalog", "feedback")
 IDEMPOTENCY_PREFIX = "pmo-demo-v1"
 FIRST_BACKOFF_SECONDS = 0.1
-MAX_BACKOFF_SECONDS = 2.0
+MAX_BACKOFF_SECONDS = 1.0
 UNKNOWN_WORDING = re.compile(r"unknown|not (yet )?known|not found|no such|does not exist")
 
 
@@ -39,6 +39,7 @@ class SeedReport:
 
 def load_demo_data(urls: dict[str, str], token: str, *, timeout: float = 60.0) -> SeedReport:
     """Load the demo data through the REST APIs unless intake already has customers."""
+    # `timeout` bounds the whole load, waits for lagging projections included.
     started = time.monotonic()
     missing = [name for name in NEEDED_SERVICES if name not in urls]
     if missing:
@@ -140,7 +141,9 @@ def _retry_wait(
     """Seconds to wait before trying again, or None when the failure is final."""
     if response.status_code == 429:
         retry_after = response.headers.get("Retry-After", "")
-        return float(retry_after) if retry_after.replace(".", "", 1).isdigit() else delay
+        if retry_after.replace(".", "", 1).isdigit():
+            return max(float(retry_after), FIRST_BACKOFF_SECONDS)
+        return delay
     if response.status_code == 422 and _names_unknown_reference(response, references):
         return delay
     return None

@@ -80,8 +80,8 @@ class Unprocessable(ProblemError):
     status, title, slug = 422, "Unprocessable Content", "validation"
 
     def __init__(self, detail: str, field: str | None = None, *, where: str = "body",
-                 **extra: Any) -> None:
-        errors = [{"loc": [where, field] if field else [where], "msg": detail}]
+                 errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
+        errors = errors or [{"loc": [where, field] if field else [where], "msg": detail}]
         super().__init__(detail, errors=errors, **extra)
 
 

@@ -1,0 +1,1 @@
+"""catalog: PMO functions, the services inside them, and each service's lifecycle."""

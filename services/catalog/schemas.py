@@ -1,0 +1,135 @@
+"""catalog's request and response bodies (contract §3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.catalog.domain import LifecycleState, Segment
+from shared.schemas import InputModel, OutputModel, Timestamp
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class FunctionCreate(InputModel):
+    code: Slug
+    name: ShortText
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class FunctionOut(OutputModel):
+    id: str
+    code: str
+    name: str
+    description: str
+    version: int
+    created_at: Timestamp
+
+
+class ValueProposition(InputModel):
+    """What a service is worth to one segment, told in that segment's words."""
+
+    segment: Segment
+    outcome: str = Field(min_length=1, max_length=2000)
+    cost_estimate: str | None = Field(None, max_length=200)
+
+
+class PilotPlan(InputModel):
+    """Who trials a service, how success is judged, and when the trial ends."""
+
+    customer_ids: list[Uuid] = Field(min_length=1, max_length=100)
+    success_criteria: Note
+    ends_on: date
+
+
+class ServiceCreate(InputModel):
+    function_code: Slug
+    name: ShortText
+    description: str = Field(min_length=1, max_length=4000)
+    target_segments: list[Segment] = Field(min_length=1, max_length=len(Segment))
+    value_propositions: list[ValueProposition] = Field(default_factory=list, max_length=len(Segment))
+    owner: ShortText | None = None
+    capacity_per_month: int | None = Field(None, ge=0, le=1_000_000)
+
+
+class ServiceUpdate(InputModel):
+    function_code: Slug | None = None
+    name: ShortText | None = None
+    description: str | None = Field(None, min_length=1, max_length=4000)
+    target_segments: list[Segment] | None = Field(None, min_length=1, max_length=len(Segment))
+    value_propositions: list[ValueProposition] | None = Field(None, max_length=len(Segment))
+    owner: ShortText | None = None
+    capacity_per_month: int | None = Field(None, ge=0, le=1_000_000)
+
+
+class ServiceOut(OutputModel):
+    id: str
+    function_code: str
+    name: str
+    description: str
+    target_segments: list[Segment]
+    value_propositions: list[ValueProposition]
+    owner: str | None
+    capacity_per_month: int | None
+    lifecycle_state: LifecycleState
+    pilot: PilotPlan | None
+    replacement_service_id: str | None
+    state_changed_at: Timestamp
+    version: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ServiceListItem(ServiceOut):
+    """A listed service; with `segment=X`, `value_proposition` is the one written for X."""
+
+    value_proposition: ValueProposition | None = None
+
+
+class ServiceTransition(InputModel):
+    to: LifecycleState
+    reason: Note | None = None
+    pilot: PilotPlan | None = None
+    replacement_service_id: Uuid | None = None
+    evidence: Note | None = None
+
+
+class TransitionOut(OutputModel):
+    """One entry of a service's history; `from`/`to`/`at` are the contract's names."""
+
+    from_state: LifecycleState = Field(validation_alias="from_state", serialization_alias="from")
+    to_state: LifecycleState = Field(validation_alias="to_state", serialization_alias="to")
+    reason: str | None
+    actor: str
+    at: Timestamp = Field(validation_alias="created_at")
+    pilot: PilotPlan | None = None
+    evidence: str | None = None
+    replacement_service_id: str | None = None
+
+
+class CatalogEntry(BaseModel):
+    """A service as one segment sees it: described by the value proposition written for it."""
+
+    id: str
+    name: str
+    lifecycle_state: LifecycleState
+    outcome: str | None
+    cost_estimate: str | None
+
+
+class CatalogFunction(BaseModel):
+    code: str
+    name: str
+    services: list[CatalogEntry]
+
+
+class CatalogOut(BaseModel):
+    """What one segment can use today (services in pilot or active), grouped by function."""
+
+    segment: Segment
+    functions: list[CatalogFunction]

@@ -1,0 +1,116 @@
+"""What the prioritizer reacts to: every change that can move a score, routed by event type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.prioritizer import handlers
+from services.prioritizer.handlers import Cause
+from services.prioritizer.models import (
+    CustomerView,
+    DemandView,
+    EndorsementView,
+    ServiceFeedbackView,
+    ServiceView,
+)
+from shared.db import UnitOfWork
+from shared.events import CloudEvent
+
+
+def _cause(event: CloudEvent) -> Cause:
+    return Cause(event.id, event.type, event.time)
+
+
+async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data
+    row = await uow.session.get(CustomerView, data["id"])
+    if row is not None and row.version >= event.aggregateversion:
+        return  # an older event arriving late must not undo a newer one
+    fields = {"name": data["name"], "segment": data["segment"],
+              "strategic_importance": data["strategic_importance"], "maturity": data["maturity"],
+              "version": event.aggregateversion}
+    if row is None:
+        uow.session.add(CustomerView(id=data["id"], **fields))
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+    await uow.session.flush()
+    await handlers.rescore_customers(
+        uow, await handlers.customers_to_rescore_for(uow, data["id"]), _cause(event))
+
+
+async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data
+    row = await uow.session.get(DemandView, data["id"])
+    if row is not None and row.version >= event.aggregateversion:
+        return
+    fields = {
+        "customer_id": data["customer_id"], "title": data["title"], "problem": data["problem"],
+        "kind": data["kind"], "function_code": data.get("function_code"),
+        "service_id": data.get("service_id"), "severity": data["severity"],
+        "urgency": data.get("urgency", 3), "reach": data.get("reach", 1),
+        "effort_estimate": data.get("effort_estimate"), "status": data["status"],
+        "is_open": handlers.is_open(data["status"]), "endorsed_by": list(data.get("endorsed_by", [])),
+        "submitted_at": datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+        "version": event.aggregateversion,
+    }
+    if row is None:
+        row = DemandView(id=data["id"], score=0.0, score_version=0, explanation={},
+                         scored_at=event.time, segment=None, **fields)
+        uow.session.add(row)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+    await _replace_endorsements(uow, row.id, row.endorsed_by)
+    await uow.session.flush()
+    await handlers.rescore_customers(uow, {row.customer_id}, _cause(event))
+
+
+async def _replace_endorsements(uow: UnitOfWork, demand_id: str, endorsers: list[str]) -> None:
+    for customer_id in endorsers:
+        if await uow.session.get(EndorsementView, (demand_id, customer_id)) is None:
+            uow.session.add(EndorsementView(demand_id=demand_id, customer_id=customer_id))
+
+
+async def on_service_changed(event: CloudEvent, uow: UnitOfWork) -> None:
+    data = event.data
+    row = await uow.session.get(ServiceView, data["id"])
+    if row is not None and row.version >= event.aggregateversion:
+        return
+    fields = {"function_code": data["function_code"], "name": data["name"],
+              "lifecycle_state": data["lifecycle_state"], "version": event.aggregateversion}
+    if row is None:
+        uow.session.add(ServiceView(id=data["id"], **fields))
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+async def on_feedback_submitted(event: CloudEvent, uow: UnitOfWork) -> None:
+    """Adds one response to its service's sums; the inbox guarantees it is added once."""
+    data = event.data
+    service_id = data["service_id"]
+    row = await uow.session.get(ServiceFeedbackView, service_id)
+    if row is None:
+        row = ServiceFeedbackView(service_id=service_id, responses=0, csat_sum=0, perceived_value_sum=0)
+        uow.session.add(row)
+    row.responses += 1
+    row.csat_sum += int(data["csat"])
+    row.perceived_value_sum += int(data["perceived_value"])
+    await uow.session.flush()
+    await handlers.rescore_customers(
+        uow, await handlers.customers_with_open_demand_on(uow, service_id), _cause(event))
+
+
+HANDLERS = {
+    "pmo.customer.registered": on_customer_changed,
+    "pmo.customer.updated": on_customer_changed,
+    "pmo.demand.submitted": on_demand_changed,
+    "pmo.demand.updated": on_demand_changed,
+    "pmo.demand.status_changed": on_demand_changed,
+    "pmo.demand.endorsed": on_demand_changed,
+    "pmo.service.proposed": on_service_changed,
+    "pmo.service.updated": on_service_changed,
+    "pmo.service.lifecycle_changed": on_service_changed,
+    "pmo.feedback.submitted": on_feedback_submitted,
+}

@@ -1,0 +1,118 @@
+"""prioritizer's read models, built only from events, and its policy and score history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import NAMING_CONVENTION, UTCDateTime, add_mechanism_tables
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+MECHANISMS = add_mechanism_tables(Base.metadata)
+
+
+class CustomerView(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    segment: Mapped[str] = mapped_column(String(40))
+    strategic_importance: Mapped[int] = mapped_column(Integer)
+    maturity: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class DemandView(Base):
+    """One demand as intake last told it, with its current score and explanation."""
+
+    __tablename__ = "demands"
+    __table_args__ = (
+        Index("ix_demands_ranking", "is_open", "score", "id"),
+        Index("ix_demands_customer_open", "customer_id", "is_open"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    function_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    service_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    urgency: Mapped[int] = mapped_column(Integer)
+    reach: Mapped[int] = mapped_column(Integer)
+    effort_estimate: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    segment: Mapped[str | None] = mapped_column(String(40), index=True)
+    endorsed_by: Mapped[list[str]] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    score_version: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EndorsementView(Base):
+    """Who endorsed what, so a customer's change rescores the demands it stands behind."""
+
+    __tablename__ = "endorsements"
+
+    demand_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class ServiceView(Base):
+    __tablename__ = "services"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    function_code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    lifecycle_state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceFeedbackView(Base):
+    """Running sums of feedback per service: enough for averages without keeping responses."""
+
+    __tablename__ = "service_feedback"
+
+    service_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+    csat_sum: Mapped[int] = mapped_column(Integer)
+    perceived_value_sum: Mapped[int] = mapped_column(Integer)
+
+
+class PolicyRow(Base):
+    __tablename__ = "policies"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    segment_weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScoreChangeRow(Base):
+    """Every score change with the event that caused it: the accountability trail."""
+
+    __tablename__ = "score_history"
+    __table_args__ = (Index("ix_score_history_demand", "demand_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    demand_id: Mapped[str] = mapped_column(String(36))
+    previous_score: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    cause_event_id: Mapped[str | None] = mapped_column(String(200))
+    cause_type: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

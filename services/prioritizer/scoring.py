@@ -1,0 +1,213 @@
+"""Score = Σ weight × factor, every factor in 0..1 and explained. Pure: no I/O, no clock.
+
+A score depends only on the item and on explicit shared signals (the customers behind it, its
+endorsements, the satisfaction of its service, its place among its own customer's open items),
+never on whatever else happens to be in the list, so unrelated arrivals never move it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.prioritizer.domain import ENABLEMENT_FUNCTIONS
+
+AGE_HORIZON_DAYS = 180
+REACH_HORIZON = 10_000
+MAX_EFFORT_DAYS = 100
+# Four distinct customers saturate the repeat-demand signal; beyond that it is already shared.
+CUSTOMERS_FOR_FULL_REPEAT = 4
+SEGMENTS_FOR_FULL_REPEAT = 3
+NEUTRAL = 0.5
+NEUTRAL_IMPORTANCE = 3
+
+
+@dataclass(frozen=True)
+class Backer:
+    """A customer behind a demand, as the requester or an endorser."""
+
+    customer_id: str
+    segment: str | None
+    strategic_importance: int | None
+    maturity: int | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSatisfaction:
+    responses: int
+    csat_avg: float
+    perceived_value_avg: float
+
+
+@dataclass(frozen=True)
+class DemandInput:
+    """Everything one demand's score is computed from."""
+
+    demand_id: str
+    kind: str
+    function_code: str | None
+    severity: int
+    urgency: int
+    reach: int
+    effort_estimate: int | None
+    submitted_at: datetime
+    requester: Backer
+    endorsers: tuple[Backer, ...] = ()
+    own_position: int = 1  # 1 = this customer's most valuable open item
+    satisfaction: ServiceSatisfaction | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: int
+    weights: Mapping[str, float]
+    segment_weights: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    value: float
+    weight: float
+    contribution: float
+    inputs: dict[str, Any] = field(default_factory=dict)
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float
+    factors: tuple[Factor, ...]
+    policy_version: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "policy_version": self.policy_version,
+                "factors": [vars(factor) for factor in self.factors]}
+
+
+def score_demand(item: DemandInput, policy: Policy, as_of: datetime) -> Score:
+    """The score of one demand under a policy, as of a moment given by the caller (an event's time)."""
+    values = {
+        "strategic_importance": strategic_importance(item),
+        "segment_weight": segment_weight(item, policy.segment_weights),
+        "pain": pain(item),
+        "reach": reach(item),
+        "repeat_demand": repeat_demand(item),
+        "satisfaction_gap": satisfaction_gap(item),
+        "effort": effort(item),
+        "age": age(item, as_of),
+        "maturity_fit": maturity_fit(item),
+        "volume_dampening": volume_dampening(item),
+    }
+    factors = []
+    for name, (value, inputs, explanation) in values.items():
+        weight = float(policy.weights.get(name, 0.0))
+        value = round(_clamp(value), 6)
+        factors.append(Factor(name, value, weight, round(weight * value, 6), inputs, explanation))
+    total = round(sum(factor.contribution for factor in factors), 6)
+    return Score(total, tuple(factors), policy.version)
+
+
+def strategic_importance(item: DemandInput):
+    # A customer not heard of yet counts as middling, so learning of a backer never lowers a score.
+    ratings = [b.strategic_importance or NEUTRAL_IMPORTANCE for b in _backers(item)]
+    top = max(ratings)
+    known = sum(1 for b in _backers(item) if b.strategic_importance)
+    return ((top - 1) / 4, {"highest_importance": top, "customers_known": known},
+            f"most important customer behind it rates {top} of 5")
+
+
+def segment_weight(item: DemandInput, segment_weights: Mapping[str, float]):
+    segments = sorted({b.segment for b in _backers(item) if b.segment})
+    weights = [segment_weights.get(b.segment, 0.0) if b.segment else NEUTRAL for b in _backers(item)]
+    best = max(weights)
+    return (best, {"segments": segments},
+            f"best segment weight {best:.2f} among {', '.join(segments) or 'unknown segments'}")
+
+
+def pain(item: DemandInput):
+    value = 0.6 * (item.severity - 1) / 4 + 0.4 * (item.urgency - 1) / 4
+    return (value, {"severity": item.severity, "urgency": item.urgency},
+            f"severity {item.severity}/5, urgency {item.urgency}/5")
+
+
+def reach(item: DemandInput):
+    value = math.log10(max(item.reach, 1)) / math.log10(REACH_HORIZON)
+    return (value, {"people_affected": item.reach},
+            f"{item.reach} people affected (log scale, {REACH_HORIZON} saturates)")
+
+
+def repeat_demand(item: DemandInput):
+    """Distinct customers and segments with the need, log-scaled: shared needs beat repeated asks."""
+    backers = _backers(item)
+    customers = len({b.customer_id for b in backers})
+    segments = len({b.segment for b in backers if b.segment})
+    by_customers = min(1.0, math.log2(customers) / math.log2(CUSTOMERS_FOR_FULL_REPEAT))
+    by_segments = min(1.0, max(segments - 1, 0) / (SEGMENTS_FOR_FULL_REPEAT - 1))
+    return (0.6 * by_customers + 0.4 * by_segments,
+            {"distinct_customers": customers, "distinct_segments": segments,
+             "endorsements": len(item.endorsers)},
+            f"{customers} customer(s) in {segments} segment(s) share this need")
+
+
+def satisfaction_gap(item: DemandInput):
+    signal = item.satisfaction
+    if signal is None or signal.responses == 0:
+        return 0.0, {"responses": 0}, "no feedback on the service concerned"
+    gap = 0.5 * (5 - signal.csat_avg) / 4 + 0.5 * (5 - signal.perceived_value_avg) / 4
+    return (gap, {"responses": signal.responses, "csat_avg": signal.csat_avg,
+                  "perceived_value_avg": signal.perceived_value_avg},
+            f"service rated {signal.csat_avg:.1f} CSAT, {signal.perceived_value_avg:.1f} value")
+
+
+def effort(item: DemandInput):
+    """Quick wins first: one person-day scores 1, a hundred score 0, unknown is neutral."""
+    if item.effort_estimate is None:
+        return NEUTRAL, {"effort_estimate": None}, "effort not estimated yet"
+    value = 1 - math.log(item.effort_estimate) / math.log(MAX_EFFORT_DAYS)
+    return (value, {"effort_estimate": item.effort_estimate},
+            f"{item.effort_estimate} person-day(s) of PMO effort")
+
+
+def age(item: DemandInput, as_of: datetime):
+    days = max((as_of - item.submitted_at).total_seconds() / 86400, 0.0)
+    return (days / AGE_HORIZON_DAYS, {"days_waiting": round(days, 1)},
+            f"waiting {days:.0f} day(s); {AGE_HORIZON_DAYS} saturates")
+
+
+def maturity_fit(item: DemandInput):
+    """Low maturity fits coaching and onboarding; high maturity fits self-service and new capability."""
+    maturity = item.requester.maturity
+    if maturity is None:
+        return NEUTRAL, {"maturity": None}, "customer maturity unknown"
+    enablement = item.function_code in ENABLEMENT_FUNCTIONS or item.kind == "support_request"
+    preferred = 1 if enablement else 5
+    value = 1 - abs(maturity - preferred) / 4
+    kind = "enablement" if enablement else "capability"
+    return (value, {"maturity": maturity, "demand_type": kind},
+            f"maturity {maturity}/5 for a {kind} need")
+
+
+def volume_dampening(item: DemandInput):
+    """The k-th most valuable open item of one customer counts less: 1 - 1/k (its weight is negative)."""
+    k = max(item.own_position, 1)
+    return (1 - 1 / k, {"position_among_own_open_items": k},
+            "the customer's most valuable open item" if k == 1
+            else f"the customer's #{k} open item, dampened")
+
+
+def base_value(item: DemandInput, policy: Policy, as_of: datetime) -> float:
+    """The score before dampening: orders one customer's own items to find each one's position."""
+    undamped = DemandInput(**{**vars(item), "own_position": 1})
+    return score_demand(undamped, policy, as_of).score
+
+
+def _backers(item: DemandInput) -> tuple[Backer, ...]:
+    return (item.requester, *item.endorsers)
+
+
+def _clamp(value: float) -> float:
+    return min(max(value, 0.0), 1.0)

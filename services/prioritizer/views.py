@@ -1,0 +1,115 @@
+"""prioritizer's read side: the ranking, one item's explanation, score and policy history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+
+from services.prioritizer.models import DemandView, PolicyRow, ScoreChangeRow
+from services.prioritizer.ranking import top_contributor_share
+from services.prioritizer.scoring import Factor, Score
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import NotFound
+from shared.http import decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True)
+class RankingFilter:
+    segment: str | None = None
+    function_code: str | None = None
+    service_id: str | None = None
+    status: str | None = None
+
+
+def stored_score(row: DemandView) -> Score:
+    explanation = row.explanation
+    return Score(row.score, tuple(Factor(**factor) for factor in explanation["factors"]),
+                 explanation["policy_version"])
+
+
+def ranking_item(row: DemandView, rank: int, *, explained: bool = False) -> dict:
+    score = stored_score(row)
+    keys = ("name", "value", "weight", "contribution") + (("inputs", "explanation") if explained else ())
+    return {"rank": rank, "demand_id": row.id, "title": row.title, "customer_id": row.customer_id,
+            "segment": row.segment, "status": row.status, "score": row.score,
+            "policy_version": score.policy_version, "scored_at": row.scored_at,
+            "factors": [{key: getattr(factor, key) for key in keys} for factor in score.factors],
+            "top_contributor_share": top_contributor_share(score)}
+
+
+async def ranking_page(uow: UnitOfWork, actor: Principal, where: RankingFilter, limit: int,
+                       cursor: str | None) -> tuple[list[dict], str | None]:
+    """Open demand by score, highest first; `rank` is the position in the list as filtered."""
+    query = select(DemandView).where(DemandView.is_open, DemandView.score_version > 0)
+    if actor.is_customer_only:
+        query = query.where(DemandView.customer_id == actor.customer_id)
+    for column, value in ((DemandView.segment, where.segment),
+                          (DemandView.function_code, where.function_code),
+                          (DemandView.service_id, where.service_id), (DemandView.status, where.status)):
+        if value is not None:
+            query = query.where(column == value)
+    offset = 0
+    if cursor:
+        after_score, after_id, offset = decode_cursor(cursor, 3)
+        query = query.where(or_(DemandView.score < after_score,
+                                and_(DemandView.score == after_score, DemandView.id > after_id)))
+    rows = list(await uow.session.scalars(
+        query.order_by(DemandView.score.desc(), DemandView.id).limit(limit + 1)))
+    items = [ranking_item(row, offset + index) for index, row in enumerate(rows[:limit], start=1)]
+    if len(rows) <= limit:
+        return items, None
+    last = rows[limit - 1]
+    return items, encode_cursor([last.score, last.id, offset + limit])
+
+
+async def explained_item(uow: UnitOfWork, actor: Principal, demand_id: str) -> dict:
+    row = await visible_demand(uow, actor, demand_id)
+    rank = await global_rank(uow, row) if row.is_open else None
+    return ranking_item(row, rank, explained=True)
+
+
+async def visible_demand(uow: UnitOfWork, actor: Principal, demand_id: str) -> DemandView:
+    row = await uow.session.get(DemandView, demand_id)
+    if row is None or row.score_version == 0 or not actor.may_see_customer(row.customer_id):
+        raise NotFound(f"demand {demand_id} is not ranked")
+    return row
+
+
+async def global_rank(uow: UnitOfWork, row: DemandView) -> int:
+    ahead = await uow.session.scalar(select(func.count()).select_from(DemandView).where(
+        DemandView.is_open, DemandView.score_version > 0,
+        or_(DemandView.score > row.score, and_(DemandView.score == row.score, DemandView.id < row.id))))
+    return int(ahead or 0) + 1
+
+
+async def score_history(uow: UnitOfWork, actor: Principal, demand_id: str, limit: int,
+                        cursor: str | None) -> tuple[list[ScoreChangeRow], str | None]:
+    """A demand's score changes, oldest first; the trail is append-only, so ids page it."""
+    await visible_demand(uow, actor, demand_id)
+    after = decode_cursor(cursor, 1)[0] if cursor else 0
+    query = (select(ScoreChangeRow).where(ScoreChangeRow.demand_id == demand_id,
+                                          ScoreChangeRow.id > after)
+             .order_by(ScoreChangeRow.id).limit(limit + 1))
+    rows = list(await uow.session.scalars(query))
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor([rows[limit - 1].id])
+
+
+async def policy_history(uow: UnitOfWork) -> list[PolicyRow]:
+    return list(await uow.session.scalars(select(PolicyRow).order_by(PolicyRow.version)))
+
+
+async def current_policy_row(uow: UnitOfWork) -> PolicyRow:
+    return await uow.session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
+
+
+async def changes_after(uow: UnitOfWork, last_id: int, limit: int = 500) -> list[ScoreChangeRow]:
+    query = select(ScoreChangeRow).where(ScoreChangeRow.id > last_id).order_by(ScoreChangeRow.id)
+    return list(await uow.session.scalars(query.limit(limit)))
+
+
+async def last_change_id(uow: UnitOfWork) -> int:
+    return int(await uow.session.scalar(select(func.max(ScoreChangeRow.id))) or 0)
