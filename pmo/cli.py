@@ -135,3 +135,20 @@ def _print_urls(services: stack.Stack) -> None:
     if _settings_of("intake").jwt_secret == DEVELOPMENT_JWT_SECRET:
         typer.echo("  (development JWT secret in use)")
     typer.echo("Ctrl-C stops everything.\n")
+
+
+prioritizer_app = typer.Typer(name="prioritizer", help="Prioritizer maintenance.", no_args_is_help=True)
+app.add_typer(prioritizer_app)
+
+
+@prioritizer_app.command("rebuild")
+def prioritizer_rebuild() -> None:
+    """Rebuild the prioritizer's read models by replaying every topic from the start (stop it first)."""
+    import asyncio
+
+    from services.prioritizer.rebuild import rebuild
+
+    report = asyncio.run(rebuild(_settings_of("prioritizer")))
+    replay = report.replay
+    typer.echo(f"replayed {replay.events} events ({replay.applied} applied, {replay.unreadable} "
+               f"unreadable) in {replay.seconds:.1f}s; {report.ranked} open demands ranked")

@@ -49,6 +49,8 @@ ACCESS = {
 router = APIRouter()
 Caller = Annotated[Principal, Depends(authorize)]
 Code = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+Overdue = Annotated[bool | None, Query(
+    description="true: pilots past their end date; false: pilots still within it")]
 
 
 def database(request: Request) -> Database:
@@ -97,7 +99,7 @@ async def create_service(body: ServiceCreate, caller: Caller, db: Db,
             response_model=Page[ServiceListItem])
 async def list_services(caller: Caller, db: Db, state: LifecycleState | None = None,
                         function_code: Code = None, segment: Segment | None = None,
-                        pilot_overdue: bool | None = None, limit: Limit = 50,
+                        pilot_overdue: Overdue = None, limit: Limit = 50,
                         cursor: Cursor = None) -> Page[ServiceListItem]:
     where = handlers.ServiceFilter(state=state, function_code=function_code, segment=segment,
                                    pilot_overdue=pilot_overdue)
@@ -143,6 +145,7 @@ async def list_service_history(service_id: str, caller: Caller, db: Db, limit: L
 
 @router.get("/catalog", operation_id="get_catalog", tags=["catalog"], response_model=CatalogOut)
 async def get_catalog(segment: Segment, caller: Caller, db: Db) -> CatalogOut:
+    """What one segment can use today, described in its own words; a view, not a paged list."""
     async with db.uow() as uow:
         offered = await handlers.offered_to(uow, segment)
     return CatalogOut(segment=segment, functions=[

@@ -23,5 +23,6 @@ def function_event(event_type: str, function: FunctionRow, actor: str) -> CloudE
 
 
 def service_event(event_type: str, service: ServiceRow, actor: str, **extra: Any) -> CloudEvent:
+    """A service event: the full service as `GET /v1/services/{id}` answers it, plus `extra`."""
     data = ServiceOut.model_validate(service).model_dump(mode="json") | {"actor": actor, **extra}
     return new_event(SOURCE, event_type, service.id, data, service.version)

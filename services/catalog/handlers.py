@@ -162,8 +162,9 @@ async def service_history(uow: UnitOfWork, service_id: str, limit: int, cursor: 
     return await keyset_page(uow.session, query, TransitionRow, limit, cursor)
 
 
-async def offered_to(uow: UnitOfWork, segment: domain.Segment) -> list[tuple[FunctionRow, list[ServiceRow]]]:
-    """The services a segment can use today, grouped by function, functions and services by name."""
+async def offered_to(uow: UnitOfWork,
+                     segment: domain.Segment) -> list[tuple[FunctionRow, list[ServiceRow]]]:
+    """The services a segment can use today, grouped by function; functions and services by name."""
     query = (select(FunctionRow, ServiceRow)
              .join(ServiceRow, ServiceRow.function_code == FunctionRow.code)
              .where(ServiceRow.lifecycle_state.in_(domain.OFFERED_STATES),
@@ -192,6 +193,7 @@ async def _check_replacement(uow: UnitOfWork, service_id: str, replacement_id: s
 
 async def _index_segments(uow: UnitOfWork, service: ServiceRow) -> None:
     """Rewrites the segment rows of a service from its `target_segments`."""
-    await uow.session.execute(delete(ServiceSegmentRow).where(ServiceSegmentRow.service_id == service.id))
+    await uow.session.execute(
+        delete(ServiceSegmentRow).where(ServiceSegmentRow.service_id == service.id))
     await uow.session.execute(insert(ServiceSegmentRow), [
         {"service_id": service.id, "segment": segment} for segment in service.target_segments])

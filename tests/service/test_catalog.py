@@ -549,7 +549,8 @@ async def test_lifecycle_events_carry_the_full_service_and_the_move(catalog, adm
     assert [event["type"] for event in events] == (
         ["pmo.function.created", "pmo.service.proposed"] + ["pmo.service.lifecycle_changed"] * 3
         + ["pmo.service.proposed"] + ["pmo.service.lifecycle_changed"] * 6 + ["pmo.service.updated"])
-    moves = [e for e in events if e["type"] == "pmo.service.lifecycle_changed" and e["subject"] == service["id"]]
+    moves = [event for event in events
+             if event["type"] == "pmo.service.lifecycle_changed" and event["subject"] == service["id"]]
     states = ["proposed"] + [body["to"] for body in sent]
     for number, (event, body) in enumerate(zip(moves, sent, strict=True)):
         assert event["key"] == service["id"] and event["aggregateversion"] == number + 2

@@ -1,0 +1,66 @@
+"""`pmo prioritizer rebuild`: the read models dropped and rebuilt from the topics alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+
+from services.prioritizer import handlers
+from services.prioritizer.app import SPEC
+from services.prioritizer.consumers import HANDLERS
+from services.prioritizer.models import (
+    CustomerView,
+    DemandView,
+    EndorsementView,
+    ScoreChangeRow,
+    ServiceFeedbackView,
+    ServiceView,
+)
+from services.prioritizer.settings import PrioritizerSettings
+from shared.db import Database
+from shared.events.registry import TOPIC_OF_TYPE
+from shared.migrations import upgrade_to_head
+from shared.replay import ReplayReport, replay_topics
+
+READ_MODELS = (ScoreChangeRow, EndorsementView, DemandView, CustomerView, ServiceView,
+               ServiceFeedbackView)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    replay: ReplayReport
+    ranked: int
+
+
+async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
+    """Clears the read models and the inbox (the policy stays), then replays every topic.
+
+    The scores it recomputes were published when they first changed, so the events the replay
+    queues are dropped rather than sent twice. Stop the prioritizer service first.
+    """
+    db = Database(settings.database_url, SPEC.tables)
+    try:
+        await upgrade_to_head(db.engine, SPEC.service_dir)
+        outbox = db.tables.outbox
+        async with db.uow() as uow:
+            await handlers.ensure_default_policy(uow)
+        async with db.uow() as uow:
+            mark = int(await uow.session.scalar(select(func.max(outbox.c.id))) or 0)
+            for model in READ_MODELS:
+                await uow.session.execute(delete(model))
+            await uow.session.execute(delete(db.tables.inbox))
+            await uow.commit()
+        topics = sorted({settings.topic(TOPIC_OF_TYPE[t]) for t in HANDLERS})
+        report = await replay_topics(db, HANDLERS, topics,
+                                     bootstrap_servers=settings.kafka_bootstrap_servers,
+                                     group_id=settings.consumer_group,
+                                     timeout=settings.kafka_timeout_seconds * 3)
+        async with db.uow() as uow:
+            await uow.session.execute(delete(outbox).where(outbox.c.id > mark))
+            ranked = await uow.session.scalar(
+                select(func.count()).select_from(DemandView).where(DemandView.is_open))
+            await uow.commit()
+        return RebuildReport(report, int(ranked or 0))
+    finally:
+        await db.dispose()
