@@ -151,7 +151,7 @@ async def get_alert(alert_id: str, caller: Caller, db: Db, at: Now,
 async def assign_alert(alert_id: str, body: AlertAssign, caller: Caller, db: Db, at: Now,
                        days: OverdueDays, if_match: IfMatch = None) -> JSONResponse:
     async with db.uow() as uow:
-        row = await handlers.assign_alert(uow, alert_id, body, if_match, at)
+        row = await handlers.assign_alert(uow, alert_id, body, if_match, caller, at)
     return resource_response(AlertOut.of(row, at, days), row.version)
 
 

@@ -10,6 +10,7 @@ SOURCE = "feedback"
 
 FEEDBACK_SUBMITTED = "pmo.feedback.submitted"
 DETRACTOR_FLAGGED = "pmo.feedback.detractor_flagged"
+ALERT_UPDATED = "pmo.feedback.alert_updated"
 
 
 def response_event(response: ResponseRow, actor: str) -> CloudEvent:

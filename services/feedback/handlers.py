@@ -169,12 +169,13 @@ async def list_alerts(uow: UnitOfWork, where: AlertFilter, now: datetime, overdu
 
 
 async def assign_alert(uow: UnitOfWork, alert_id: str, cmd: AlertAssign, if_match: str | None,
-                       now: datetime) -> AlertRow:
+                       actor: Principal, now: datetime) -> AlertRow:
     alert = await get_alert(uow, alert_id)
     check_version(alert.version, if_match)
     domain.check_assignable(alert.status)
     alert.assignee, alert.updated_at = cmd.assignee, now
     await uow.session.flush()
+    uow.publish(events.alert_event(events.ALERT_UPDATED, alert, actor.sub))
     await uow.commit()
     return alert
 
@@ -188,6 +189,7 @@ async def resolve_alert(uow: UnitOfWork, alert_id: str, cmd: AlertResolve, if_ma
     alert.status, alert.note, alert.resolved_by = domain.AlertStatus.RESOLVED.value, cmd.note, actor.sub
     alert.resolved_at = alert.updated_at = now
     await uow.session.flush()
+    uow.publish(events.alert_event(events.ALERT_UPDATED, alert, actor.sub))
     await uow.commit()
     return alert
 

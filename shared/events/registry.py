@@ -16,7 +16,11 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "pmo.service.updated",
         "pmo.service.lifecycle_changed",
     ),
-    "pmo.feedback.response.v1": ("pmo.feedback.submitted", "pmo.feedback.detractor_flagged"),
+    "pmo.feedback.response.v1": (
+        "pmo.feedback.submitted",
+        "pmo.feedback.detractor_flagged",
+        "pmo.feedback.alert_updated",  # added to v1: an alert assigned or resolved
+    ),
     "pmo.prioritizer.priority.v1": ("pmo.demand.reprioritized", "pmo.recommendation.changed"),
 }
 
