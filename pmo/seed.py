@@ -263,6 +263,9 @@ class _Loader:
     def _move_body(self, move: demo.ServiceMove) -> dict[str, Any]:
         """The transition request for one lifecycle move, with ids resolved."""
         body: dict[str, Any] = {"to": move.to, "reason": move.reason}
+        if move.to == "active":
+            # Going live after a pilot or a rework needs evidence; the demo's reason states it.
+            body["evidence"] = move.reason
         if move.pilot is not None:
             body["pilot"] = {
                 "customer_ids": [self.customer_ids[k] for k in move.pilot.customer_keys],

@@ -134,7 +134,8 @@ def _start_messaging(runtime: Runtime) -> None:
                                 batch_size=settings.outbox_batch_size,
                                 poll_seconds=settings.outbox_poll_seconds, metrics=runtime.metrics)
     runtime.db.after_commit = runtime.relay.wake
-    runtime.tasks.append(asyncio.create_task(_create_topics(runtime), name="create-topics"))
+    topics = asyncio.create_task(_create_topics(runtime), name="create-topics")
+    runtime.tasks.append(topics)
     runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
     if spec.consumes:
         topics = sorted({TOPIC_OF_TYPE[event_type] for event_type in spec.consumes})
@@ -144,7 +145,14 @@ def _start_messaging(runtime: Runtime) -> None:
             topic_prefix=settings.kafka_topic_prefix, publisher=runtime.publisher,
             metrics=runtime.metrics, max_retries=settings.consumer_max_retries,
             timeout_seconds=settings.kafka_timeout_seconds)
-        runtime.tasks.append(asyncio.create_task(runtime.consumer.run(), name="consumer"))
+        runtime.tasks.append(asyncio.create_task(_consume_once_topics_exist(runtime.consumer, topics),
+                                                 name="consumer"))
+
+
+async def _consume_once_topics_exist(consumer: ConsumerRunner, topics: asyncio.Task) -> None:
+    """Subscribing before the topics exist only yields metadata errors; wait for them first."""
+    await asyncio.shield(topics)
+    await consumer.run()
 
 
 async def _create_topics(runtime: Runtime) -> None:
