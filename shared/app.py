@@ -95,7 +95,8 @@ def configure_logging(level: str) -> None:
     if not root.handlers:
         logging.basicConfig(level=level.upper(),
                             format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    # aiokafka reports every reconnect as an error; only a debugging run wants to see them.
+    logging.getLogger("aiokafka").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.ERROR)
 
 
 def _lifespan(spec: ServiceSpec, settings: ServiceSettings):
@@ -134,9 +135,8 @@ def _start_messaging(runtime: Runtime) -> None:
                                 batch_size=settings.outbox_batch_size,
                                 poll_seconds=settings.outbox_poll_seconds, metrics=runtime.metrics)
     runtime.db.after_commit = runtime.relay.wake
-    topics = asyncio.create_task(_create_topics(runtime), name="create-topics")
-    runtime.tasks.append(topics)
-    runtime.tasks.append(asyncio.create_task(runtime.relay.run(), name="outbox-relay"))
+    topics_created = _background(runtime, _create_topics(runtime), "create-topics")
+    _background(runtime, runtime.relay.run(), "outbox-relay")
     if spec.consumes:
         topics = sorted({TOPIC_OF_TYPE[event_type] for event_type in spec.consumes})
         runtime.consumer = ConsumerRunner(
@@ -145,8 +145,20 @@ def _start_messaging(runtime: Runtime) -> None:
             topic_prefix=settings.kafka_topic_prefix, publisher=runtime.publisher,
             metrics=runtime.metrics, max_retries=settings.consumer_max_retries,
             timeout_seconds=settings.kafka_timeout_seconds)
-        runtime.tasks.append(asyncio.create_task(_consume_once_topics_exist(runtime.consumer, topics),
-                                                 name="consumer"))
+        _background(runtime, _consume_once_topics_exist(runtime.consumer, topics_created), "consumer")
+
+
+def _background(runtime: Runtime, work, name: str) -> asyncio.Task:
+    """A task that lives as long as the service; its death is logged and fails readiness."""
+    task = asyncio.create_task(work, name=name)
+    task.add_done_callback(_report_death)
+    runtime.tasks.append(task)
+    return task
+
+
+def _report_death(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task died task=%s error=%r", task.get_name(), task.exception())
 
 
 async def _consume_once_topics_exist(consumer: ConsumerRunner, topics: asyncio.Task) -> None:
@@ -208,6 +220,8 @@ def _operations_router() -> APIRouter:
             down.append("database")
         if runtime.publisher and not await runtime.publisher.is_reachable():
             down.append("kafka")
+        down += [task.get_name() for task in runtime.tasks
+                 if task.done() and task.get_name() != "create-topics"]
         if down:
             return problem_response(ServiceUnavailable(f"not ready: {', '.join(down)} unreachable",
                                                        down=down))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.catalog import domain, handlers
@@ -24,8 +24,8 @@ from services.catalog.schemas import (
     TransitionOut,
     ValueProposition,
 )
-from shared.auth import EVERYONE, Principal, Role, authorize
-from shared.db import Database
+from shared.auth import EVERYONE, Role
+from shared.deps import Caller, Db
 from shared.http import Cursor, IdempotencyKey, IfMatch, Limit, idempotent_create, resource_response
 from shared.schemas import Page
 
@@ -47,17 +47,10 @@ ACCESS = {
 }
 
 router = APIRouter()
-Caller = Annotated[Principal, Depends(authorize)]
 Code = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 Overdue = Annotated[bool | None, Query(
     description="true: pilots past their end date; false: pilots still within it")]
 
-
-def database(request: Request) -> Database:
-    return request.app.state.runtime.db
-
-
-Db = Annotated[Database, Depends(database)]
 
 
 @router.post("/functions", status_code=201, operation_id="create_function", tags=["functions"],

@@ -21,8 +21,9 @@ from services.feedback.schemas import (
     ServiceSummary,
     SurveyOut,
 )
-from shared.auth import EVERYONE, Principal, Role, authorize
-from shared.db import Database, utcnow
+from shared.auth import EVERYONE, Role
+from shared.deps import Caller, Db
+from shared.db import utcnow
 from shared.http import Cursor, IdempotencyKey, IfMatch, Limit, idempotent_create, resource_response
 from shared.schemas import Page
 
@@ -49,13 +50,8 @@ SUMMARY_RULES = (
     "last `window_days` days up to now.")
 
 router = APIRouter()
-Caller = Annotated[Principal, Depends(authorize)]
 Uuid = Annotated[str, Query(pattern=r"^[0-9a-fA-F-]{36}$")]
 WindowDays = Annotated[int, Query(ge=1, le=3650, description="Days back from now the summary covers")]
-
-
-def database(request: Request) -> Database:
-    return request.app.state.runtime.db
 
 
 def now(request: Request) -> datetime:
@@ -68,7 +64,6 @@ def overdue_days(request: Request) -> int:
     return request.app.state.runtime.settings.alert_overdue_days
 
 
-Db = Annotated[Database, Depends(database)]
 Now = Annotated[datetime, Depends(now)]
 OverdueDays = Annotated[int, Depends(overdue_days)]
 

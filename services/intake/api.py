@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from services.intake import handlers
@@ -20,8 +20,8 @@ from services.intake.schemas import (
     EndorsementCreate,
     EndorsementOut,
 )
-from shared.auth import EVERYONE, Principal, Role, authorize
-from shared.db import Database
+from shared.auth import EVERYONE, Role
+from shared.deps import Caller, Db
 from shared.http import Cursor, IdempotencyKey, IfMatch, Limit, idempotent_create, resource_response
 from shared.schemas import Page
 
@@ -44,15 +44,8 @@ ACCESS = {
 }
 
 router = APIRouter()
-Caller = Annotated[Principal, Depends(authorize)]
 Uuid = Annotated[str, Query(pattern=r"^[0-9a-fA-F-]{36}$")]
 
-
-def database(request: Request) -> Database:
-    return request.app.state.runtime.db
-
-
-Db = Annotated[Database, Depends(database)]
 
 
 @router.post("/customers", status_code=201, operation_id="create_customer", tags=["customers"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.prioritizer import handlers, views
@@ -17,8 +17,8 @@ from services.prioritizer.schemas import (
     RankingPage,
     ScoreChangeOut,
 )
-from shared.auth import EVERYONE, Principal, Role, authorize
-from shared.db import Database
+from shared.auth import EVERYONE, Role
+from shared.deps import Caller, Db
 from shared.http import Cursor, Limit, resource_response
 from shared.schemas import Page
 
@@ -35,16 +35,9 @@ ACCESS = {
 }
 
 router = APIRouter()
-Caller = Annotated[Principal, Depends(authorize)]
 OpenStatus = Annotated[str | None, Query(pattern="^(submitted|triaged|planned)$")]
 Uuid = Annotated[str | None, Query(pattern=r"^[0-9a-fA-F-]{36}$")]
 
-
-def database(request: Request) -> Database:
-    return request.app.state.runtime.db
-
-
-Db = Annotated[Database, Depends(database)]
 
 
 @router.get("/rankings", operation_id="list_rankings", tags=["rankings"], response_model=RankingPage)
