@@ -1,0 +1,83 @@
+"""The consumer runner on the real broker: poison records go to .dlq and consumption goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import select
+
+from services.prioritizer.app import SPEC
+from services.prioritizer.consumers import HANDLERS
+from services.prioritizer.models import MECHANISMS, CustomerView
+from shared.bus import KafkaPublisher, OutgoingRecord, ensure_topics
+from shared.consumer import ConsumerRunner
+from shared.db import Database
+from shared.events import encode_event, new_event
+from shared.metrics import ServiceMetrics
+from shared.migrations import upgrade_to_head
+from shared.testing.polling import eventually
+
+pytestmark = pytest.mark.kafka
+TOPIC = "pmo.intake.customer.v1"
+
+
+async def test_poison_goes_to_dlq_and_the_next_event_is_applied(tmp_path, kafka_bootstrap):
+    prefix = f"cr{uuid.uuid4().hex[:8]}."
+    await ensure_topics(kafka_bootstrap, [prefix + TOPIC, prefix + TOPIC + ".dlq"], partitions=1)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", MECHANISMS)
+    await upgrade_to_head(db.engine, SPEC.service_dir)
+    publisher = KafkaPublisher(kafka_bootstrap, 10.0, "consumer-test")
+    customer = {"id": str(uuid.uuid4()), "name": "After the poison", "segment": "other",
+                "strategic_importance": 2, "maturity": 2}
+    good = new_event("intake", "pmo.customer.registered", customer["id"], customer, 1)
+    unknown_field_missing = new_event("intake", "pmo.customer.registered", "x", {"id": "x"}, 1)
+    sent = await publisher.send_batch([
+        OutgoingRecord(prefix + TOPIC, "k1", b"{not json"),
+        OutgoingRecord(prefix + TOPIC, "k2", encode_event(unknown_field_missing)),
+        OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(good)),
+    ])
+    assert sent == 3
+    runner = ConsumerRunner(db=db, handlers=HANDLERS, topics=[TOPIC], bootstrap_servers=kafka_bootstrap,
+                            group_id=f"g-{prefix}", topic_prefix=prefix, publisher=publisher,
+                            metrics=ServiceMetrics(), max_retries=1, timeout_seconds=10.0)
+    task = asyncio.create_task(runner.run())
+    try:
+        async def applied():
+            async with db.sessions() as session:
+                return await session.scalar(select(CustomerView.name).where(CustomerView.id == customer["id"]))
+
+        assert await eventually(applied, timeout=30, what="the good event applied") == "After the poison"
+        parked = await _read_all(kafka_bootstrap, prefix + TOPIC + ".dlq", expected=2)
+        reasons = [dict(record.headers)["pmo-error"].decode() for record in parked]
+        assert "not a CloudEvent" in reasons[0]
+        assert "KeyError" in reasons[1]
+        assert dict(parked[0].headers)["pmo-source-topic"] == (prefix + TOPIC).encode()
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 30)
+        await publisher.stop()
+        await db.dispose()
+
+
+async def _read_all(bootstrap: str, topic: str, expected: int):
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await asyncio.wait_for(consumer.start(), 15)
+    try:
+        consumer.assign([TopicPartition(topic, 0)])
+        await consumer.seek_to_beginning()
+        records = []
+
+        async def collected():
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                records.extend(batch)
+            return len(records) >= expected
+
+        await eventually(collected, timeout=30, what=f"{expected} records on {topic}")
+        return records
+    finally:
+        await asyncio.wait_for(consumer.stop(), 15)
