@@ -50,12 +50,18 @@ def allowed_moves(current: LifecycleState) -> list[str]:
     return [state.value for state in LIFECYCLE_TRANSITIONS[current]]
 
 
-def check_move(current: LifecycleState, target: LifecycleState, *, may_retire: bool) -> None:
-    """Raises 409 when the table forbids the move, 403 when the caller may not retire."""
+def is_admin_move(current: LifecycleState, target: LifecycleState) -> bool:
+    """Retiring, and reactivating an improved service, are the PMO lead's decisions."""
+    return target is _L.RETIRED or (current, target) == (_L.IMPROVING, _L.ACTIVE)
+
+
+def check_move(current: LifecycleState, target: LifecycleState, *, is_admin: bool) -> None:
+    """Raises 409 when the table forbids the move, 403 when it is a move only an admin makes."""
     if target not in LIFECYCLE_TRANSITIONS[current]:
         raise IllegalTransition(current.value, target.value, allowed_moves(current))
-    if target is _L.RETIRED and not may_retire:
-        raise Forbidden("only a pmo_admin may retire a service")
+    if is_admin_move(current, target) and not is_admin:
+        verb = "retire" if target is _L.RETIRED else "reactivate"
+        raise Forbidden(f"only a pmo_admin may {verb} a service")
 
 
 def check_gates(current: LifecycleState, target: LifecycleState, *, reason: str | None,

@@ -117,7 +117,7 @@ async def transition_service(uow: UnitOfWork, service_id: str, move: ServiceTran
     service = await find_service(uow, service_id)
     check_version(service.version, if_match)
     current = domain.LifecycleState(service.lifecycle_state)
-    domain.check_move(current, move.to, may_retire=Role.PMO_ADMIN in actor.roles)
+    domain.check_move(current, move.to, is_admin=Role.PMO_ADMIN in actor.roles)
     domain.check_gates(current, move.to, reason=move.reason, evidence=move.evidence,
                        has_pilot=move.pilot is not None,
                        has_replacement=move.replacement_service_id is not None)

@@ -382,7 +382,8 @@ async def test_concurrent_transitions_from_one_version_let_exactly_one_win(catal
 
 # --- authorization --------------------------------------------------------------------------
 
-async def test_analyst_manages_content_and_moves_but_only_admin_retires(catalog, admin, analyst):
+async def test_analyst_moves_services_up_to_active_but_only_admin_retires_or_reactivates(
+        catalog, admin, analyst):
     await create_function(catalog, analyst)
     service = await create_service(catalog, analyst)
     designed = await move(catalog, analyst, service, "in_design")
@@ -390,7 +391,8 @@ async def test_analyst_manages_content_and_moves_but_only_admin_retires(catalog,
     refused = await move(catalog, analyst, designed.json(), "retired")
     assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
     live = await service_in(catalog, analyst, "improving")
-    assert (await move(catalog, analyst, live, "active")).status_code == 200
+    assert (await move(catalog, analyst, live, "active")).status_code == 403
+    assert (await move(catalog, admin, live, "active")).status_code == 200
     assert (await catalog.patch(f"/v1/services/{live['id']}", json={"owner": "ana"},
                                 headers=analyst)).status_code == 200
     current = (await catalog.get(f"/v1/services/{service['id']}", headers=analyst)).json()

@@ -27,10 +27,10 @@ def test_the_table_is_the_contracts():
 @pytest.mark.parametrize(("current", "target"), PAIRS, ids=[f"{c}->{t}" for c, t in PAIRS])
 def test_check_move_allows_the_table_and_names_the_allowed_moves(current, target):
     if target.value in CONTRACT[current.value]:
-        domain.check_move(current, target, may_retire=True)
+        domain.check_move(current, target, is_admin=True)
         return
     with pytest.raises(IllegalTransition) as raised:
-        domain.check_move(current, target, may_retire=True)
+        domain.check_move(current, target, is_admin=True)
     problem = raised.value.problem()
     assert problem["status"] == 409 and problem["allowed"] == CONTRACT[current.value]
     assert problem["current"] == current.value and problem["requested"] == target.value
@@ -39,13 +39,13 @@ def test_check_move_allows_the_table_and_names_the_allowed_moves(current, target
 @pytest.mark.parametrize("current", [S.PROPOSED, S.IN_DESIGN, S.PILOT, S.ACTIVE, S.IMPROVING])
 def test_only_a_retirer_retires(current):
     with pytest.raises(Forbidden):
-        domain.check_move(current, S.RETIRED, may_retire=False)
-    domain.check_move(current, S.RETIRED, may_retire=True)
+        domain.check_move(current, S.RETIRED, is_admin=False)
+    domain.check_move(current, S.RETIRED, is_admin=True)
 
 
 def test_an_illegal_move_is_409_before_the_role_is_asked():
     with pytest.raises(IllegalTransition):
-        domain.check_move(S.RETIRED, S.RETIRED, may_retire=False)
+        domain.check_move(S.RETIRED, S.RETIRED, is_admin=False)
 
 
 def gates(current: S, target: S, **given) -> None:
