@@ -12,6 +12,7 @@ import typer
 
 from pmo import kafka_local, stack
 from pmo.cli_infra import kafka_app, pg_app
+from pmo.dlq import dlq_app
 from shared.auth import Role, issue_token
 from shared.migrations import alembic_config
 from shared.settings import DEVELOPMENT_JWT_SECRET, REPO_ROOT
@@ -20,6 +21,7 @@ app = typer.Typer(name="pmo", help="pmo-platform: a PMO run as a customer-centri
                   no_args_is_help=True, add_completion=False)
 app.add_typer(kafka_app)
 app.add_typer(pg_app)
+app.add_typer(dlq_app)
 
 
 def main() -> None:
@@ -85,14 +87,15 @@ def _print_seed(report) -> None:
 
 @app.command()
 def run(seed_demo: bool = typer.Option(True, "--seed/--no-seed", help="Load demo data once.")) -> None:
-    """Start Kafka and the four services on SQLite, load demo data, and stay until Ctrl-C."""
+    """Start Kafka, the four services and the web portal on SQLite with demo data, until Ctrl-C."""
     from pmo.seed import load_demo_data
 
     started = time.monotonic()
     kafka = kafka_local.start()
     typer.echo(kafka.message)
     services = stack.Stack(log_dir=Path(os.environ.get("PMO_DATA_DIR", REPO_ROOT / "var")) / "logs",
-                           ports={name: _settings_of(name).port for name in stack.SERVICES})
+                           ports={**{name: _settings_of(name).port for name in stack.SERVICES},
+                                  stack.PORTAL: _settings_of(stack.PORTAL).port})
     stopping = _install_stop_signals()
     try:
         services.start()
@@ -128,13 +131,41 @@ def _wait_until_stopped(services: stack.Stack, stopping: list[int]) -> None:
 
 def _print_urls(services: stack.Stack) -> None:
     typer.echo("\npmo-platform is running:")
+    if stack.PORTAL in services.urls:
+        typer.echo(f"  web UI       {services.urls[stack.PORTAL]}/  (open it in a browser)")
     for name, url in services.urls.items():
-        typer.echo(f"  {name:<12} {url}/docs")
+        if name != stack.PORTAL:
+            typer.echo(f"  {name:<12} {url}/docs")
     typer.echo(f"  kafka        {kafka_local.bootstrap_address()}")
     typer.echo(f"  tokens       .venv/bin/pmo token --sub you --role pmo_admin")
     if _settings_of("intake").jwt_secret == DEVELOPMENT_JWT_SECRET:
         typer.echo("  (development JWT secret in use)")
     typer.echo("Ctrl-C stops everything.\n")
+
+
+@app.command()
+def status(url: list[str] = typer.Option(None, "--url", metavar="NAME=URL",
+                                         help="Where a service answers (repeat); default "
+                                              "127.0.0.1 on its configured port."),
+           kafka: str | None = typer.Option(None, help="Kafka bootstrap address; default "
+                                                       "PMO_KAFKA_BOOTSTRAP_SERVERS."),
+           timeout: float = typer.Option(3.0, help="Seconds allowed for each call.")) -> None:
+    """Every service's health, readiness, outbox backlog and consumer lag, and Kafka; exit 1 if
+    anything is down."""
+    import asyncio
+
+    from pmo import status as platform
+
+    try:
+        urls = platform.default_urls() | platform.parse_url_overrides(url or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--url") from None
+    address = kafka or _settings_of("intake").kafka_bootstrap_servers
+    report = asyncio.run(platform.collect(urls, address, platform.kafka_checker(timeout),
+                                          timeout=timeout))
+    typer.echo(platform.render(report))
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 prioritizer_app = typer.Typer(name="prioritizer", help="Prioritizer maintenance.", no_args_is_help=True)

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from shared.bus import bounded
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
 POM_FILE = KAFKA_DEPLOY_DIR / "pom.xml"
@@ -327,13 +329,13 @@ async def _broker_count(bootstrap: str, timeout: float) -> int:
         bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000)
     )
     try:
-        await asyncio.wait_for(admin.start(), timeout)
-        cluster = await asyncio.wait_for(admin.describe_cluster(), timeout)
+        await bounded(admin.start(), timeout)
+        cluster = await bounded(admin.describe_cluster(), timeout)
         return len(cluster["brokers"])
     except (KafkaError, OSError, asyncio.TimeoutError):
         return 0
     finally:
-        await asyncio.wait_for(admin.close(), timeout)
+        await bounded(admin.close(), timeout)
 
 
 @contextlib.contextmanager
@@ -530,11 +532,17 @@ def is_external() -> bool:
     return broker_answers(bootstrap_address())
 
 
-def start(wait_seconds: float = 90) -> KafkaHandle:
-    """Start the local broker unless one already answers, and wait until clients get metadata."""
+def start(wait_seconds: float = 90, *, bootstrap: str | None = None,
+          root: Path | None = None) -> KafkaHandle:
+    """Start the local broker unless one already answers, and wait until clients get metadata.
+
+    `bootstrap` and `root` (its state directory) default to $PMO_KAFKA_BOOTSTRAP_SERVERS and
+    $PMO_DATA_DIR/kafka; fault tests pass their own to run a second broker beside the shared one.
+    The controller listens on the broker's port + 1.
+    """
     began = time.monotonic()
-    bootstrap = bootstrap_address()
-    paths = kafka_paths()
+    bootstrap = bootstrap or bootstrap_address()
+    paths = KafkaPaths(root) if root else kafka_paths()
     for directory in (paths.root, paths.log_dirs, paths.logs):
         directory.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(paths):
@@ -596,9 +604,9 @@ def _handle_for_running_broker(
     )
 
 
-def stop(timeout: float = 30) -> bool:
+def stop(timeout: float = 30, *, root: Path | None = None) -> bool:
     """Stop our broker (SIGTERM, SIGKILL after timeout); return False when there was none to stop."""
-    paths = kafka_paths()
+    paths = KafkaPaths(root) if root else kafka_paths()
     pid = _our_broker_pid(paths)
     if pid is None:
         # Nothing of ours runs (an external broker is never ours): drop a stale pid file only.
@@ -612,10 +620,22 @@ def stop(timeout: float = 30) -> bool:
     return True
 
 
-def status() -> dict[str, Any]:
+def kill(*, root: Path | None = None) -> int | None:
+    """SIGKILL our broker, as a crash would (fault tests); returns its pid, None if none ran."""
+    paths = KafkaPaths(root) if root else kafka_paths()
+    pid = _our_broker_pid(paths)
+    if pid is None:
+        return None
+    _signal_if_alive(pid, signal.SIGKILL)
+    _wait_for_exit(pid, paths, 30)
+    # The pid file stays, as after a real crash; the next start() sees it is stale.
+    return pid
+
+
+def status(*, bootstrap: str | None = None, root: Path | None = None) -> dict[str, Any]:
     """Describe the broker: running, pid, bootstrap, reachable, managed_by_us (plus external, paths)."""
-    paths = kafka_paths()
-    bootstrap = bootstrap_address()
+    paths = KafkaPaths(root) if root else kafka_paths()
+    bootstrap = bootstrap or bootstrap_address()
     our_pid = _our_broker_pid(paths)
     reachable = broker_answers(bootstrap)
     return {
@@ -635,16 +655,16 @@ async def ensure_topics(
 ) -> None:
     """Create the topics that do not exist yet (replication factor 1); existing ones are kept."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    await asyncio.wait_for(admin.start(), timeout)
+    await bounded(admin.start(), timeout)
     try:
         new_topics = [NewTopic(name, partitions, 1) for name in topics]
-        response = await asyncio.wait_for(admin.create_topics(new_topics), timeout)
+        response = await bounded(admin.create_topics(new_topics), timeout)
         # create_topics reports per-topic errors in the response instead of raising them.
         for topic, error_code, *details in response.topic_errors:
             if error_code not in (0, TopicAlreadyExistsError.errno):
                 raise for_code(error_code)(f"creating topic {topic!r} failed: {details}")
     finally:
-        await asyncio.wait_for(admin.close(), timeout)
+        await bounded(admin.close(), timeout)
 
 
 def main() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -22,9 +25,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import AccessTable, TokenVerifier
-from shared.bus import KafkaPublisher, ensure_topics
+from shared.bus import KafkaPublisher, bounded, ensure_topics
 from shared.consumer import ConsumerRunner, EventHandler
-from shared.db import Database, MechanismTables, database_is_reachable
+from shared.db import Database, MechanismTables, database_is_reachable, database_unavailable
 from shared.errors import (
     PreconditionFailed,
     ProblemError,
@@ -32,9 +35,20 @@ from shared.errors import (
     problem_body,
 )
 from shared.events.registry import TOPIC_OF_TYPE, TOPICS, dead_letter_topic
-from shared.http import BodySizeLimit, WriteRateLimiter, problem_response
+from shared.http import (
+    PROBLEM_RESPONSES,
+    PROBLEM_SCHEMA,
+    BodySizeLimit,
+    NulGuard,
+    WriteRateLimiter,
+    problem_response,
+    problem_responses_for,
+)
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade_to_head
+from shared.observability import bind_request_id, configure_tracing, instrument_app
+from shared.observability import configure_logging as _configure_logging
+from shared.schemas import forbid_nul
 from shared.settings import ServiceSettings
 
 log = logging.getLogger("pmo.app")
@@ -79,24 +93,23 @@ class Runtime:
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     """A FastAPI app with problem+json errors, health, readiness, metrics and request ids."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, spec.name)
     app = FastAPI(title=spec.title, description=spec.description, version="1.0.0",
                   lifespan=_lifespan(spec, settings), openapi_url="/openapi.json", docs_url="/docs",
                   redoc_url=None)
     app.include_router(spec.router, prefix="/v1")
     app.include_router(_operations_router())
+    _document_problems(app)
     _install_error_handlers(app)
     _install_middleware(app, settings)
+    if configure_tracing(spec.name):
+        instrument_app(app)
     return app
 
 
-def configure_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level.upper(),
-                            format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    # aiokafka reports every reconnect as an error; only a debugging run wants to see them.
-    logging.getLogger("aiokafka").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.ERROR)
+def configure_logging(level: str, service: str = "pmo") -> None:
+    """JSON log lines with request, event and trace ids (see shared.observability)."""
+    _configure_logging(level, service)
 
 
 def _lifespan(spec: ServiceSpec, settings: ServiceSettings):
@@ -113,10 +126,11 @@ def _lifespan(spec: ServiceSpec, settings: ServiceSettings):
 
 
 async def _start(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
+    verifier = TokenVerifier(settings)  # refuses insecure settings before anything is touched
     db = Database(settings.database_url, spec.tables)
     await upgrade_to_head(db.engine, spec.service_dir)
     runtime = Runtime(settings=settings, spec=spec, db=db, metrics=ServiceMetrics(),
-                      verifier=TokenVerifier(settings),
+                      verifier=verifier,
                       write_limiter=WriteRateLimiter(settings.rate_limit_writes_per_minute))
     if settings.kafka_enabled:
         _start_messaging(runtime)
@@ -184,7 +198,19 @@ async def _create_topics(runtime: Runtime) -> None:
             delay = min(delay * 2, 30.0)
 
 
+# The whole lifespan shutdown, Kafka down or not: below uvicorn's --timeout-graceful-shutdown
+# (10 s in pmo.stack), so SIGTERM always ends the process and nothing waits on a dead broker.
+SHUTDOWN_BUDGET_SECONDS = 8.0
+
+
 async def _stop(runtime: Runtime) -> None:
+    """Stops the consumer and the relay, flushes the outbox, closes Kafka and the database."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SHUTDOWN_BUDGET_SECONDS
+
+    def left(share: float = 1.0) -> float:
+        return max((deadline - loop.time()) * share, 0.1)
+
     if runtime.consumer:
         runtime.consumer.stop()
     if runtime.relay:
@@ -192,16 +218,20 @@ async def _stop(runtime: Runtime) -> None:
     for task in runtime.tasks:
         if task.get_name() == "create-topics":
             task.cancel()
-    await asyncio.wait(runtime.tasks, timeout=runtime.settings.kafka_timeout_seconds + 5) \
-        if runtime.tasks else None
-    for task in runtime.tasks:
-        task.cancel()
+    if runtime.tasks:
+        await asyncio.wait(runtime.tasks, timeout=left(0.4))
+        for task in runtime.tasks:
+            task.cancel()
+        await asyncio.wait(runtime.tasks, timeout=min(left(), 1.0))
     if runtime.relay:
-        await runtime.relay.drain(timeout_seconds=5.0)
+        await runtime.relay.drain(timeout_seconds=left(0.6))
     if runtime.spec.on_stop:
-        await runtime.spec.on_stop(runtime)
+        try:
+            await bounded(runtime.spec.on_stop(runtime), left(0.5))
+        except asyncio.TimeoutError:
+            log.warning("service on_stop did not finish in its share of the shutdown budget")
     if runtime.publisher:
-        await runtime.publisher.stop()
+        await runtime.publisher.stop(timeout_seconds=left())
     await runtime.db.dispose()
 
 
@@ -250,12 +280,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem_response(_Invalid(detail, errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def on_http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
+    async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        titles = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized",
+                  403: "Forbidden"}
         body = problem_body(error.status_code, titles.get(error.status_code, "Error"),
                             str(error.detail), "http-" + str(error.status_code))
+        headers = getattr(error, "headers", None)
+        if error.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request, (headers or {}).get("Allow", ""))}
         return JSONResponse(body, status_code=error.status_code, media_type="application/problem+json",
-                            headers=getattr(error, "headers", None))
+                            headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def on_stale(_request: Request, _error: StaleDataError) -> JSONResponse:
@@ -268,15 +302,59 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def on_database_error(_request: Request, error: DBAPIError) -> JSONResponse:
-        if error.connection_invalidated:
+        if database_unavailable(error):  # cut connection, 57P03 starting/stopping, ...
+            log.warning("database unavailable error=%r", error)
             return problem_response(ServiceUnavailable("the database connection was lost; try again"))
         log.exception("database error")
         return problem_response(ProblemError("an unexpected database error occurred"))
 
     @app.exception_handler(Exception)
     async def on_unexpected(_request: Request, error: Exception) -> JSONResponse:
+        if database_unavailable(error):  # asyncpg's ConnectionRefusedError, the pool's timeout
+            log.warning("database unavailable error=%r", error)
+            return problem_response(ServiceUnavailable("the database is not reachable; try again shortly"))
         log.exception("unhandled error")
         return problem_response(ProblemError("an unexpected error occurred; it has been logged"))
+
+
+def _allowed_methods(request: Request, fallback: str) -> str:
+    """Every documented method on this path (Starlette names only the first matching route's)."""
+    methods = {method.upper() for template, operations in request.app.openapi()["paths"].items()
+               if _path_pattern(template).fullmatch(request.url.path) for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) or fallback
+
+
+@functools.lru_cache(maxsize=512)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every operation documents the problem+json answers it can give, with one Problem schema."""
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build_openapi()
+        if "Problem" in schema.get("components", {}).get("schemas", {}):
+            return schema
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                if path.startswith("/v1/"):
+                    for parameter in operation.get("parameters", []):
+                        forbid_nul(parameter.get("schema", {}))  # NulGuard refuses it
+                    if "HTTPValidationError" in json.dumps(responses.get("422", {})):
+                        del responses["422"]  # ours is problem+json, not FastAPI's default body
+                    for status, response in problem_responses_for({method.upper()}, path).items():
+                        responses.setdefault(str(status), response)
+                elif path == "/readyz":
+                    responses.setdefault("503", PROBLEM_RESPONSES[503])
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        return schema
+
+    app.openapi = openapi
 
 
 class _Invalid(ProblemError):
@@ -292,7 +370,8 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
         request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
         request.state.request_id = request_id
         started = time.perf_counter()
-        response = await call_next(request)
+        with bind_request_id(request_id):
+            response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         runtime: Runtime | None = getattr(request.app.state, "runtime", None)
@@ -308,3 +387,4 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
                            allow_methods=["*"], allow_headers=["*"],
                            expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulGuard)

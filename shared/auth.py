@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
+from urllib.parse import urlparse
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
 from shared.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
 
 
@@ -28,6 +32,18 @@ STAFF = frozenset({Role.PMO_ADMIN, Role.PMO_ANALYST, Role.VIEWER, Role.INTEGRATI
 EVERYONE = frozenset(Role)
 
 AccessTable = Mapping[str, frozenset[Role]]
+
+REALM = "pmo-platform"
+# Claims every token must carry; nbf is checked whenever it is present.
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+MAX_TOKEN_CHARS = 8192
+MAX_SUB_CHARS = 200  # actors are stored in columns of this width
+MAX_ROLES = 20
+_CUSTOMER_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
+
+
+class InsecureConfiguration(RuntimeError):
+    """Settings a production service must not start with."""
 
 
 @dataclass(frozen=True)
@@ -59,65 +75,114 @@ def issue_token(secret: str, sub: str, roles: list[str], customer_id: str | None
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def check_key_source(settings: ServiceSettings) -> None:
+    """Production verifies RS256 against a JWKS endpoint; a shared HS256 secret is for development."""
+    if settings.env != "production":
+        return
+    if not settings.jwt_jwks_url:
+        reason = ("PMO_JWT_SECRET is the development secret"
+                  if settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+                  else "HS256 shared secrets are for development only")
+        raise InsecureConfiguration(
+            f"PMO_ENV=production needs PMO_JWT_JWKS_URL (RS256 keys of the token issuer); {reason}")
+    url = urlparse(settings.jwt_jwks_url)
+    if url.scheme != "https" and not _is_loopback(url.hostname or ""):
+        raise InsecureConfiguration("PMO_JWT_JWKS_URL must be https outside the local machine")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class TokenVerifier:
-    """Verifies signature, exp, nbf, iss and aud: HS256 in development, RS256 from JWKS otherwise."""
+    """Checks signature, exp, nbf, iat, iss and aud: HS256 in development, RS256 (JWKS) otherwise."""
 
     def __init__(self, settings: ServiceSettings) -> None:
+        check_key_source(settings)
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
-        self._secret = settings.jwt_secret
-        if settings.env == "production" and (self._jwks is None and (
-                not self._secret or self._secret == DEVELOPMENT_JWT_SECRET)):
-            raise RuntimeError("PMO_ENV=production needs PMO_JWT_JWKS_URL or a non-default PMO_JWT_SECRET")
+        self._leeway = settings.jwt_leeway_seconds
+        self._jwks: jwt.PyJWKClient | None = None
+        if settings.jwt_jwks_url:
+            # Keys are cached; an unknown `kid` refetches at most once per cooldown, so forged
+            # key ids cannot turn every request into a call to the issuer.
+            self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True,
+                                         lifespan=settings.jwt_jwks_cache_seconds, timeout=5,
+                                         cooldown_duration=30)
+            self._algorithms, self._secret = ["RS256"], None
+        else:
+            self._algorithms, self._secret = ["HS256"], settings.jwt_secret
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise invalid_token("token is too long")
         try:
+            key = self._secret
             if self._jwks is not None:
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-                claims = jwt.decode(token, signing_key.key, algorithms=["RS256"],
-                                    audience=self._audience, issuer=self._issuer,
-                                    options={"require": ["exp", "sub"]})
-            else:
-                claims = jwt.decode(token, self._secret, algorithms=["HS256"],
-                                    audience=self._audience, issuer=self._issuer,
-                                    options={"require": ["exp", "sub"]})
+                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+            claims = jwt.decode(token, key, algorithms=self._algorithms, audience=self._audience,
+                                issuer=self._issuer, leeway=self._leeway,
+                                options={"require": REQUIRED_CLAIMS})
+        except jwt.PyJWKClientConnectionError:
+            raise ServiceUnavailable("the token issuer's signing keys cannot be fetched now") from None
         except jwt.PyJWTError as error:
-            raise Unauthorized(f"invalid token: {error}") from None
+            raise invalid_token(f"invalid token: {error}") from None
         return principal_from_claims(claims)
 
 
+def invalid_token(detail: str) -> Unauthorized:
+    """401 with the RFC 6750 challenge for a token that was presented but is not acceptable."""
+    error = Unauthorized(detail)
+    error.headers = {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'}
+    return error
+
+
 def principal_from_claims(claims: dict) -> Principal:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_CHARS:
+        raise invalid_token(f"sub must be a string of 1..{MAX_SUB_CHARS} characters")
     raw_roles = claims.get("roles")
-    if not isinstance(raw_roles, list):
-        raise Unauthorized("token has no roles list")
-    roles = frozenset(Role(role) for role in raw_roles if role in Role.__members__.values())
+    if not isinstance(raw_roles, list) or len(raw_roles) > MAX_ROLES:
+        raise invalid_token("token has no roles list")
+    roles = frozenset(Role(role) for role in raw_roles
+                      if isinstance(role, str) and role in Role.__members__.values())
     customer_id = claims.get("customer_id")
+    if customer_id is not None and not (isinstance(customer_id, str)
+                                        and _CUSTOMER_ID.match(customer_id)):
+        raise invalid_token("customer_id must be a customer id (uuid)")
     if Role.CUSTOMER in roles and not customer_id:
-        raise Unauthorized("a customer token must carry customer_id")
-    return Principal(sub=str(claims["sub"]), roles=roles,
-                     customer_id=str(customer_id) if customer_id else None)
+        raise invalid_token("a customer token must carry customer_id")
+    return Principal(sub=sub, roles=roles, customer_id=customer_id.lower() if customer_id else None)
 
 
-bearer = HTTPBearer(auto_error=False)
+bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth", bearerFormat="JWT",
+                    description="A JWT: HS256 (PMO_JWT_SECRET) in development, RS256 (JWKS) in "
+                                "production")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The caller of this request, checked once and cached on the request."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    credentials: HTTPAuthorizationCredentials | None = await bearer(request)
     if credentials is None:
-        raise Unauthorized("missing bearer token")
+        error = Unauthorized("missing bearer token")
+        error.headers = {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+        raise error
     principal = await request.app.state.runtime.verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
 
 
-async def authorize(request: Request) -> Principal:
+async def authorize(request: Request, credentials: BearerCredentials) -> Principal:
     """Authenticates, then checks the route's operation against the service's access table."""
-    principal = await authenticate(request)
+    principal = await authenticate(request, credentials)
     runtime = request.app.state.runtime
     operation_id = request.scope["route"].operation_id
     allowed = runtime.access.get(operation_id)

@@ -1,30 +1,48 @@
-"""The consumer runner: parse, apply once through the inbox, commit offsets after the database."""
+"""The consumer runner: parse, apply once through the inbox, commit offsets after the database.
+
+Guarantees (docs/reliability.md): an offset is committed only after the database committed
+every record before it, so a crash redelivers and the inbox drops what was applied already; a
+database outage is waited out, never parked; a record that cannot be parsed, or whose handler
+keeps failing, goes to `<topic>.dlq` with the reason in headers, and consumption goes on.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
 
-from shared.bus import KafkaPublisher, OutgoingRecord
-from shared.db import Database, UnitOfWork
+from shared.bus import KafkaPublisher, OutgoingRecord, bounded
+from shared.db import Database, UnitOfWork, database_unavailable
 from shared.errors import ServiceUnavailable
 from shared.events import CloudEvent, InvalidEvent, decode_event
-from shared.events.registry import dead_letter_topic
+from shared.events.registry import TOPIC_OF_TYPE, dead_letter_topic
 from shared.inbox import already_handled, record_handled
 from shared.metrics import ServiceMetrics
+from shared.observability import consuming
 
 log = logging.getLogger("pmo.consumer")
 
 EventHandler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]
-TRANSIENT = (ServiceUnavailable, OSError, ConnectionError)
+MAX_RESTART_BACKOFF_SECONDS = 5.0
+# Headers of a parked record: why, where it came from, and which consumer group parked it.
+DLQ_ERROR_HEADER = "pmo-error"
+DLQ_SOURCE_TOPIC_HEADER = "pmo-source-topic"
+DLQ_GROUP_HEADER = "pmo-consumer-group"
+MAX_PARKED_BYTES = 512 * 1024
 
 
 class DeadLetterError(RuntimeError):
     """A record could not even be parked in its dead-letter topic; it will be read again."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """The database (not the event) is the problem: wait and retry, never park the event."""
+    return isinstance(error, ServiceUnavailable) or database_unavailable(error)
 
 
 async def apply_once(db: Database, handlers: Mapping[str, EventHandler], event: CloudEvent) -> bool:
@@ -32,12 +50,14 @@ async def apply_once(db: Database, handlers: Mapping[str, EventHandler], event: 
     handler = handlers.get(event.type)
     if handler is None:
         return False
-    async with db.uow() as uow:
-        if await already_handled(uow, event.id):
-            return False
-        await handler(event, uow)
-        await record_handled(uow, event)
-        await uow.commit()
+    # A span child of the producer's traceparent: one trace from the request to this change.
+    with consuming(event):
+        async with db.uow() as uow:
+            if await already_handled(uow, event.id):
+                return False
+            await handler(event, uow)
+            await record_handled(uow, event)
+            await uow.commit()
     return True
 
 
@@ -57,6 +77,7 @@ class ConsumerRunner:
         self._max_retries = max_retries
         self._timeout = timeout_seconds
         self._stopping = asyncio.Event()
+        self._positions: dict[TopicPartition, int] = {}
         self.on_applied: Callable[[CloudEvent], None] | None = None
 
     def stop(self) -> None:
@@ -67,85 +88,111 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             consumer = self._new_consumer()
             try:
-                await asyncio.wait_for(consumer.start(), self._timeout)
+                await bounded(consumer.start(), self._timeout)
                 backoff = 0.5
+                self._positions.clear()
                 await self._consume(consumer)
             except Exception as error:  # the runner must outlive the broker and the database
                 log.warning("consumer loop restarts group=%s error=%r", self._group_id, error)
                 await self._pause(backoff)
-                backoff = min(backoff * 2, 15.0)
+                backoff = min(backoff * 2, MAX_RESTART_BACKOFF_SECONDS)
             finally:
                 await self._close(consumer)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *self._topics, bootstrap_servers=self._bootstrap, group_id=self._group_id,
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=self._group_id,
             enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
             request_timeout_ms=int(max(self._timeout, 5) * 1000) + 30000,
             session_timeout_ms=10000, heartbeat_interval_ms=3000, max_poll_records=500)
+        consumer.subscribe(self._topics, listener=_LogRebalance(self._group_id))
+        return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=500),
+                                             self._timeout)
             for partition, records in batches.items():
                 for record in records:
                     await self._process(record)
-                try:
-                    await asyncio.wait_for(
-                        consumer.commit({partition: records[-1].offset + 1}), self._timeout)
-                except CommitFailedError:
-                    log.info("offset commit lost to a rebalance; records will be redelivered")
-                self._report_lag(consumer, partition, records[-1].offset + 1)
+                await self._commit(consumer, partition, records[-1].offset + 1)
+            self._report_lag(consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> None:
+        """Commits after the database did; a commit lost to a rebalance only means redelivery."""
+        try:
+            await bounded(consumer.commit({partition: offset}), self._timeout)
+        except CommitFailedError:
+            log.info("offset commit lost to a rebalance; records will be redelivered "
+                     "topic=%s partition=%s offset=%s", partition.topic, partition.partition, offset)
+        self._positions[partition] = offset
 
     async def _process(self, record: ConsumerRecord) -> None:
         try:
             event = decode_event(record.value)
         except InvalidEvent as error:
             await self._dead_letter(record, str(error))
+            self._metrics.events_consumed.labels("unreadable", "dead_lettered").inc()
             return
+        if event.type not in TOPIC_OF_TYPE:  # a contract type this service ignores is skipped below
+            await self._dead_letter(record, f"event type {event.type!r} is not in the contract")
+            self._metrics.events_consumed.labels("unknown", "dead_lettered").inc()
+            return
+        label = event.type if event.type in self._handlers else "unrouted"
         attempt = 0
         while True:
             try:
                 applied = await apply_once(self._db, self._handlers, event)
-                self._metrics.events_consumed.labels(event.type, "applied" if applied else "skipped").inc()
+                self._metrics.events_consumed.labels(label, "applied" if applied else "skipped").inc()
                 if applied and self.on_applied:
                     self.on_applied(event)
                 return
-            except TRANSIENT as error:
-                # The database is down: waiting is right, parking the event would lose it.
-                log.warning("transient failure event_id=%s type=%s error=%r", event.id, event.type, error)
-                if self._stopping.is_set():
-                    raise
-                await self._pause(1.0)
-            except Exception as error:  # a handler bug or bad data: retry, then park it
-                attempt += 1
+            except Exception as error:
+                if is_transient(error):
+                    # The database is down: waiting is right, parking the event would lose it.
+                    log.warning("transient failure event_id=%s type=%s error=%r",
+                                event.id, event.type, error)
+                    if self._stopping.is_set():
+                        raise
+                    await self._pause(1.0)
+                    continue
+                attempt += 1  # a handler bug or bad data: retry, then park it
                 if attempt > self._max_retries:
                     log.error("event parked event_id=%s type=%s subject=%s topic=%s partition=%s "
                               "offset=%s error=%r", event.id, event.type, event.subject,
                               record.topic, record.partition, record.offset, error)
                     await self._dead_letter(record, f"{type(error).__name__}: {error}")
-                    self._metrics.events_consumed.labels(event.type, "dead_lettered").inc()
+                    self._metrics.events_consumed.labels(label, "dead_lettered").inc()
                     return
                 await self._pause(0.05 * 2 ** attempt)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        headers = (("pmo-error", reason[:1000].encode()),
-                   ("pmo-source-topic", record.topic.encode()),
+        headers = ((DLQ_ERROR_HEADER, reason[:1000].encode()),
+                   (DLQ_SOURCE_TOPIC_HEADER, record.topic.encode()),
                    ("pmo-source-partition", str(record.partition).encode()),
-                   ("pmo-source-offset", str(record.offset).encode()))
+                   ("pmo-source-offset", str(record.offset).encode()),
+                   (DLQ_GROUP_HEADER, self._group_id.encode()),
+                   ("pmo-parked-at", str(int(time.time() * 1000)).encode()))
         key = (record.key or b"").decode(errors="replace")
-        parked = OutgoingRecord(dead_letter_topic(record.topic), key, record.value or b"", headers)
+        value = record.value or b""
+        if len(value) > MAX_PARKED_BYTES:  # an oversized record must still fit the broker's limit
+            headers += (("pmo-truncated-from", str(len(value)).encode()),)
+            value = value[:MAX_PARKED_BYTES]
+        parked = OutgoingRecord(dead_letter_topic(record.topic), key, value, headers)
         if await self._publisher.send_batch([parked]) != 1:
             raise DeadLetterError(f"could not park record {record.topic}/{record.partition}/{record.offset}")
         self._metrics.dead_letters.labels(record.topic).inc()
         log.warning("record dead-lettered topic=%s partition=%s offset=%s reason=%s",
                     record.topic, record.partition, record.offset, reason)
 
-    def _report_lag(self, consumer: AIOKafkaConsumer, partition: TopicPartition, position: int) -> None:
-        highwater = consumer.highwater(partition)
-        if highwater is not None:
-            self._metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
-                max(highwater - position, 0))
+    def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Records behind the end of every assigned partition whose end and position are known."""
+        for partition in consumer.assignment():
+            highwater = consumer.highwater(partition)
+            position = self._positions.get(partition)
+            if highwater is not None and position is not None:
+                self._metrics.consumer_lag.labels(partition.topic, str(partition.partition)).set(
+                    max(highwater - position, 0))
 
     async def _pause(self, seconds: float) -> None:
         try:
@@ -155,6 +202,23 @@ class ConsumerRunner:
 
     async def _close(self, consumer: AIOKafkaConsumer) -> None:
         try:
-            await asyncio.wait_for(consumer.stop(), self._timeout)
-        except (KafkaError, OSError, asyncio.TimeoutError):
-            log.warning("consumer did not stop cleanly group=%s", self._group_id)
+            await bounded(consumer.stop(), min(self._timeout, 5.0))
+        except Exception as error:  # a consumer that cannot close is dropped; a new one follows
+            log.warning("consumer did not stop cleanly group=%s error=%r", self._group_id, error)
+
+
+class _LogRebalance(ConsumerRebalanceListener):
+    """Logs assignments: the first thing to look at when a consumer seems idle."""
+
+    def __init__(self, group_id: str) -> None:
+        self._group_id = group_id
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        log.info("partitions revoked group=%s partitions=%s", self._group_id, _names(revoked))
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info("partitions assigned group=%s partitions=%s", self._group_id, _names(assigned))
+
+
+def _names(partitions) -> str:
+    return ",".join(sorted(f"{tp.topic}:{tp.partition}" for tp in partitions)) or "-"

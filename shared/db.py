@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -118,7 +120,9 @@ def create_engine(database_url: str) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10)
+    # A bounded connect: asyncpg's default would wait 60 s for a server that does not answer.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
+                               connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
@@ -134,13 +138,43 @@ def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-async def database_is_reachable(engine: AsyncEngine) -> bool:
+# SQLSTATEs that mean "the server cannot serve now", not "this statement is wrong": class 08
+# (connection exceptions), admin/crash shutdown, cannot connect now, too many connections.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when an error means the database cannot be reached right now: retry, never park.
+
+    Covers what asyncpg really raises through SQLAlchemy during a restart: ConnectionRefusedError
+    straight from the pool while the server is down, DBAPIError with `connection_invalidated` for
+    a connection cut mid-statement (08003, 57P01), DBAPIError 57P03 while it starts or stops, and
+    the pool's own timeout.
+    """
+    if isinstance(error, (FileNotFoundError, PermissionError)):
+        return False  # a misconfigured SQLite path, not an outage
+    if isinstance(error, (OperationalError, InterfaceError, OSError, PoolTimeoutError,
+                          asyncio.TimeoutError)):
+        return True  # InterfaceError: "the underlying connection is closed", from asyncpg
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    return sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
+
+
+async def database_is_reachable(engine: AsyncEngine, timeout_seconds: float = 3.0) -> bool:
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(timeout_seconds):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
         return True
-    except (OSError, DBAPIError, TimeoutError):
-        return False
+    except Exception as error:
+        if database_unavailable(error):
+            return False
+        raise
 
 
 class UnitOfWork:
@@ -166,7 +200,7 @@ class UnitOfWork:
         # close() rolls back what was not committed without expiring loaded rows, so routes can
         # still render what a handler returned.
         await self.session.close()
-        if isinstance(exc, (OperationalError, OSError)) and not isinstance(exc, FileNotFoundError):
+        if exc is not None and database_unavailable(exc):
             raise ServiceUnavailable("the database is not reachable; try again shortly") from exc
 
     def publish(self, event: CloudEvent) -> None:
@@ -186,6 +220,9 @@ class UnitOfWork:
         if result is not None:
             self.result = result
         published = len(self._outbox_rows)
+        # Flush the rows first: their locks are taken before the outbox ids are drawn, so two
+        # transactions changing one aggregate get outbox ids in the order they commit.
+        await self.session.flush()
         if self._outbox_rows:
             await self.session.execute(self.tables.outbox.insert(), self._outbox_rows)
             self._outbox_rows = []

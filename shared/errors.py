@@ -75,9 +75,13 @@ class PayloadTooLarge(ProblemError):
 
 
 class Unprocessable(ProblemError):
-    """Input that parses but breaks a rule; `field` names where, like a validation error."""
+    """Input that parses but breaks a rule; `field` names where, like a validation error.
 
-    status, title, slug = 422, "Unprocessable Content", "validation"
+    Its type (`rule-violation`) differs from schema validation's (`validation`): the OpenAPI schema
+    cannot express these rules, so a client (and the fuzzer) can tell the two apart.
+    """
+
+    status, title, slug = 422, "Unprocessable Content", "rule-violation"
 
     def __init__(self, detail: str, field: str | None = None, *, where: str = "body",
                  errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:

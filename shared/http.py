@@ -6,6 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ from shared.errors import (
     TooManyRequests,
     Unprocessable,
 )
-from shared.errors import PROBLEM_JSON
+from shared.errors import PROBLEM_JSON, problem_body
 
 MAX_LIMIT = 200
 
@@ -43,15 +44,35 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, size: int, shape: tuple[type, ...] | None = None) -> list[Any]:
+    """The values of a cursor; anyone can forge one, so each is checked before a query sees it.
+
+    Every value must be a short string, an int the database's integers hold, or a finite float;
+    `shape`, when given, names the type of each (an int passes for a float).
+    """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise Unprocessable("cursor is not one this API issued", "cursor", where="query") from None
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != size or not all(map(_cursor_value, values)) \
+            or (shape and not all(_of_type(value, kind) for value, kind in zip(values, shape))):
         raise Unprocessable("cursor is not one this API issued", "cursor", where="query")
     return values
+
+
+def _cursor_value(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= 200 and "\x00" not in value
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**31) <= value < 2**31
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _of_type(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) or (kind is float and isinstance(value, int))
 
 
 # --- ETag / If-Match ------------------------------------------------------------------------
@@ -151,7 +172,12 @@ def _created_headers(created: Any, location: Callable[[Any], str]) -> dict[str, 
 # --- body size ------------------------------------------------------------------------------
 
 class BodySizeLimit:
-    """ASGI middleware: a body over the limit is refused with 413 before any route sees it."""
+    """ASGI middleware: a body over the limit is refused with 413 before any route sees it.
+
+    A declared Content-Length over the limit is refused unread. Any other body (chunked, or with a
+    Content-Length that lies) is read here, counting, up to the limit, and handed on whole: a route
+    never starts on a body that could still grow past it.
+    """
 
     def __init__(self, app, max_bytes: int) -> None:
         self.app = app
@@ -161,37 +187,66 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # HTTP/1.1: a request without either has no body
+            return
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
             return
-        received = 0
-
-        async def counting_receive():
-            nonlocal received
+        chunks, size, first = [], 0, None
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge()
-            return message
+            if message["type"] != "http.request":
+                first = message  # the client left before the body ended
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            if not message.get("more_body", False):
+                first = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(send)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return first
+            return await receive()  # after the body: disconnects, which streams listen for
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send) -> None:
         error = PayloadTooLarge(f"request body exceeds {self.max_bytes} bytes")
         body = json.dumps(error.problem()).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                                (b"content-length", str(len(body)).encode())]})
+                                (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
+class NulGuard:
+    """ASGI middleware: NUL in a path or query is refused with 422 (no text here may hold one)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            for where, raw in (("path", scope.get("raw_path") or scope["path"].encode()),
+                               ("query", scope.get("query_string", b""))):
+                if b"%00" in raw or b"\x00" in raw or (where == "path" and "\x00" in scope["path"]):
+                    detail = "text must not contain NUL (U+0000)"
+                    body = problem_body(422, "Unprocessable Content", detail, "validation",
+                                        errors=[{"loc": [where], "msg": detail}])
+                    await JSONResponse(body, 422, media_type=PROBLEM_JSON)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 # --- write rate limit -----------------------------------------------------------------------
@@ -214,11 +269,72 @@ class WriteRateLimiter:
             previous, current = (current if window == start + 1 else 0), 0
         weight = 1 - (now % 60) / 60  # how much of the previous window still overlaps the last minute
         if previous * weight + current >= self.per_minute:
-            retry_after = max(1, int(60 - now % 60))
-            raise TooManyRequests(f"more than {self.per_minute} writes per minute", retry_after)
+            self._windows[principal] = (window, previous, current)
+            raise TooManyRequests(f"more than {self.per_minute} writes per minute",
+                                  self._seconds_until_free(now % 60, previous, current))
         self._windows[principal] = (window, previous, current + 1)
         if len(self._windows) > 100_000:
             self._windows.clear()  # bounded memory under a flood of distinct principals
+
+    def _seconds_until_free(self, offset: float, previous: int, current: int) -> int:
+        """When the next write fits: later in this window as the previous one fades, or in the next."""
+        limit = self.per_minute
+        if current < limit:  # refused, so previous > 0
+            wait = 60 * (1 - (limit - current) / previous) - offset
+        else:
+            wait = 60 - offset + 60 * max(0.0, 1 - limit / current)
+        return max(1, math.floor(wait) + 1)
+
+
+# --- problem responses in OpenAPI ------------------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; validation errors (422) add `errors`.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["loc", "msg"],
+            "properties": {"loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                           "msg": {"type": "string"}}}},
+    },
+}
+
+_PROBLEMS = {
+    400: "The request cannot be read",
+    401: "No bearer token, or one that is not valid (see `WWW-Authenticate`)",
+    403: "The token's roles may not call this operation",
+    404: "No such object, or one the caller may not see",
+    409: "The change conflicts with the resource's state",
+    412: "`If-Match` names a version that is no longer current",
+    413: "The request body is over the size limit",
+    422: "The input breaks the schema or a rule; `errors` says where",
+    428: "This change needs `If-Match`",
+    429: "Too many writes by this caller in the last minute (see `Retry-After`)",
+    503: "A dependency is unavailable; retry later (see `Retry-After`)",
+}
+
+PROBLEM_RESPONSES: dict[int, dict[str, Any]] = {
+    status: {"description": description,
+             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for status, description in _PROBLEMS.items()
+}
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def problem_responses_for(methods: set[str], path: str) -> dict[int, dict[str, Any]]:
+    """The problems one operation can answer with, for its OpenAPI `responses`."""
+    statuses = {401, 403, 422, 503}
+    if "{" in path:
+        statuses.add(404)
+    if methods & _WRITES:
+        statuses |= {400, 404, 409, 412, 413, 428, 429}
+    return {status: PROBLEM_RESPONSES[status] for status in sorted(statuses)}
 
 
 def problem_response(error: ProblemError) -> JSONResponse:

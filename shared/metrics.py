@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Process-wide because it is observed deep in the prioritizer's handlers, far from the app's
+# runtime; every registry below exposes it (one service per process in production, so in the
+# prioritizer it is the ranking's freshness, elsewhere it stays empty).
+RANKING_FRESHNESS = Histogram(
+    "pmo_ranking_freshness_seconds",
+    "Seconds from an event's time to the score change it caused, by event type",
+    ["type"], registry=None,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
+
+
+def observe_ranking_freshness(event_type: str, event_time: datetime,
+                              now: datetime | None = None) -> None:
+    """Records how long after its event a score changed (negative clock skew counts as 0)."""
+    seconds = ((now or datetime.now(UTC)) - event_time).total_seconds()
+    RANKING_FRESHNESS.labels(event_type).observe(max(seconds, 0.0))
 
 
 class ServiceMetrics:
@@ -33,3 +51,5 @@ class ServiceMetrics:
         self.dead_letters = Counter(
             "pmo_dead_letters_total", "Records sent to a dead-letter topic, by source topic",
             ["topic"], registry=self.registry)
+        self.ranking_freshness = RANKING_FRESHNESS
+        self.registry.register(RANKING_FRESHNESS)

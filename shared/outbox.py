@@ -1,4 +1,16 @@
-"""The outbox relay: publishes committed events in order and marks them sent after the ack."""
+"""The outbox relay: publishes committed events in order and marks them sent after the ack.
+
+Guarantees (docs/reliability.md explains them):
+- rows go out in id order and a round stops at the first row Kafka did not acknowledge, so an
+  event never overtakes an earlier one of the same aggregate;
+- a row is marked sent only after the broker acknowledged it (at least once: a lost ack means
+  the row is sent again, and consumers drop the copy through their inbox);
+- every round selects the unsent rows afresh (`sent_at IS NULL ORDER BY id`), never "ids above
+  the last one sent", so a row that committed late with a smaller id is still published;
+- on PostgreSQL one relay per database works at a time (a transaction-scoped advisory lock), so
+  several replicas keep the order; a replica that dies mid-round releases the lock with its
+  connection and another one takes over.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,7 @@ import logging
 
 from sqlalchemy import func, select, text, update
 
-from shared.bus import KafkaPublisher, OutgoingRecord, PublishError
+from shared.bus import KafkaPublisher, OutgoingRecord, PublishError, bounded
 from shared.db import Database, is_postgres, utcnow
 from shared.metrics import ServiceMetrics
 
@@ -15,6 +27,9 @@ log = logging.getLogger("pmo.outbox")
 
 # One relay at a time per database keeps per-aggregate order even with several replicas.
 RELAY_LOCK_ID = 0x504D4F
+# After a failed round the relay waits this long at most before trying again; commits do not
+# wake it meanwhile, so a down broker is not hammered by every write.
+MAX_BACKOFF_SECONDS = 5.0
 
 
 class OutboxRelay:
@@ -29,36 +44,46 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._metrics = metrics
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stop = asyncio.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = self._poll_seconds
-        while not self._stopping:
+        failures = 0
+        while not self._stop.is_set():
+            self._wake.clear()  # a commit during this round wakes the next one at once
             try:
-                sent, full = await self.publish_pending()
-                backoff = self._poll_seconds
+                _sent, full = await self.publish_pending()
+                failures = 0
                 if full:
                     continue
+                await self._sleep(self._poll_seconds, wake_on_commit=True)
             except Exception as error:  # the relay must outlive any failure and retry
+                failures += 1
                 self._metrics.relay_errors.inc()
-                log.warning("outbox relay round failed error=%r", error)
-                backoff = min(backoff * 2, 30.0)
-            await self._sleep(backoff)
+                log.warning("outbox relay round failed failures=%d error=%r", failures, error)
+                await self._sleep(min(0.25 * 2 ** failures, MAX_BACKOFF_SECONDS), wake_on_commit=False)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, wake_on_commit: bool) -> None:
+        waits = [asyncio.ensure_future(self._stop.wait())]
+        if wake_on_commit:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
         try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
-            pass
-        self._wake.clear()
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
 
     async def publish_pending(self) -> tuple[int, bool]:
-        """One round: returns how many rows were sent and whether the batch was full."""
+        """One round: returns how many rows were sent and whether the batch was full.
+
+        Raises PublishError when Kafka did not acknowledge every row of the round.
+        """
         if is_postgres(self._db.engine):
-            # Rows stay locked while they are in flight, so a second replica cannot send them too.
+            # The advisory lock makes this the only relay of the database until it commits; the
+            # row locks keep anything else that would touch these rows out while they are in
+            # flight. The transaction lasts one round, bounded by the Kafka timeout.
             async with self._db.sessions() as session, session.begin():
                 locked = await session.scalar(text(f"SELECT pg_try_advisory_xact_lock({RELAY_LOCK_ID})"))
                 if not locked:
@@ -68,6 +93,7 @@ class OutboxRelay:
                 await self._mark(session, rows, acknowledged)
         else:
             # SQLite has one connection: never hold it while Kafka may take seconds to answer.
+            # One process per SQLite file, so no other relay can take these rows meanwhile.
             async with self._db.sessions() as session:
                 rows = (await session.execute(self._pending_query())).all()
             acknowledged = await self._send(rows)
@@ -105,7 +131,6 @@ class OutboxRelay:
         for row in rows[:acknowledged]:
             self._metrics.events_published.labels(row.event_type).inc()
         if acknowledged < len(rows):
-            self._metrics.relay_errors.inc()
             await session.execute(update(outbox).where(outbox.c.id == rows[acknowledged].id)
                                   .values(attempts=outbox.c.attempts + 1,
                                           last_error="not acknowledged by Kafka"))
@@ -120,17 +145,18 @@ class OutboxRelay:
     async def refresh_backlog(self) -> None:
         self._metrics.outbox_backlog.set(await self.backlog())
 
-    async def drain(self, timeout_seconds: float) -> None:
-        """Publishes what is pending before shutdown, giving up after the timeout."""
+    async def drain(self, timeout_seconds: float) -> bool:
+        """Publishes what is pending before shutdown, giving up after the timeout; True if empty."""
+        async def rounds() -> None:
+            while (await self.publish_pending())[1]:
+                pass
+
         try:
-            async with asyncio.timeout(timeout_seconds):
-                while True:
-                    sent, full = await self.publish_pending()
-                    if not full:
-                        return
-        except (TimeoutError, PublishError, OSError) as error:
+            await bounded(rounds(), timeout_seconds)
+            return True
+        except Exception as error:  # Kafka or the database is down: the rows wait for next start
             log.warning("outbox not drained at shutdown error=%r", error)
+            return False
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._stop.set()

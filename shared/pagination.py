@@ -17,11 +17,13 @@ async def keyset_page(session: AsyncSession, query: Select, model: Any, limit: i
     """One page in creation order; the cursor names the last row served, never an offset."""
     created_at, row_id = model.created_at, model.id
     if cursor:
-        after_time, after_id = decode_cursor(cursor, 2)
+        after_time, after_id = decode_cursor(cursor, 2, shape=(str, str))
         try:
             after = datetime.fromisoformat(after_time)
         except (TypeError, ValueError):
             raise Unprocessable("cursor is not one this API issued", "cursor", where="query") from None
+        if after.tzinfo is None:  # every timestamp this API stores and issues is UTC
+            raise Unprocessable("cursor is not one this API issued", "cursor", where="query")
         query = query.where(or_(created_at > after, and_(created_at == after, row_id > after_id)))
     rows = list(await session.scalars(query.order_by(created_at, row_id).limit(limit + 1)))
     if len(rows) <= limit:

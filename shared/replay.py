@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
+from shared.bus import bounded
 from shared.consumer import EventHandler, apply_once
 from shared.db import Database
 from shared.events import InvalidEvent, decode_event
@@ -26,15 +28,16 @@ async def replay_topics(db: Database, handlers: Mapping[str, EventHandler], topi
                         bootstrap_servers: str, group_id: str, timeout: float = 30.0) -> ReplayReport:
     """Applies every record up to today's end of each topic, oldest first, then moves the group there.
 
-    Records are applied in timestamp order across topics, as live consumption sees them, and
-    each through the inbox, so a replay over a view that already holds some events is harmless.
+    Records are applied in timestamp order across partitions, as live consumption sees them, but
+    each partition strictly in offset order (one aggregate's events never swap), and each
+    through the inbox, so a replay over a view that already holds some events is harmless.
     Run it while the service's own consumer is stopped.
     """
     started = time.monotonic()
-    records, ends = await _read_to_end(topics, bootstrap_servers, timeout)
-    records.sort(key=lambda r: (r.timestamp, r.topic, r.partition, r.offset))
-    applied = unreadable = 0
-    for record in records:
+    by_partition, ends = await read_to_end(topics, bootstrap_servers, timeout)
+    applied = unreadable = events = 0
+    for record in merge_by_time(by_partition.values()):
+        events += 1
         try:
             event = decode_event(record.value)
         except InvalidEvent:
@@ -42,37 +45,59 @@ async def replay_topics(db: Database, handlers: Mapping[str, EventHandler], topi
             continue
         applied += await apply_once(db, handlers, event)
     await _move_group_to(ends, bootstrap_servers, group_id, timeout)
-    return ReplayReport(len(records), applied, unreadable, time.monotonic() - started)
+    return ReplayReport(events, applied, unreadable, time.monotonic() - started)
 
 
-async def _read_to_end(topics: list[str], bootstrap: str, timeout: float
-                       ) -> tuple[list[ConsumerRecord], dict[TopicPartition, int]]:
+def merge_by_time(partitions: Iterable[list[ConsumerRecord]]) -> Iterator[ConsumerRecord]:
+    """Interleaves partitions by timestamp while keeping each partition in offset order."""
+    heap = [((batch[0].timestamp, batch[0].topic, batch[0].partition), index, 0, batch)
+            for index, batch in enumerate(partitions) if batch]
+    heapq.heapify(heap)
+    while heap:
+        _, index, position, batch = heapq.heappop(heap)
+        yield batch[position]
+        if position + 1 < len(batch):
+            head = batch[position + 1]
+            heapq.heappush(heap, ((head.timestamp, head.topic, head.partition), index, position + 1,
+                                  batch))
+
+
+async def read_to_end(topics: list[str], bootstrap: str, timeout: float
+                      ) -> tuple[dict[TopicPartition, list[ConsumerRecord]], dict[TopicPartition, int]]:
+    """Every record of the topics up to their end offsets at the start of the call.
+
+    Fails with TimeoutError when no record arrives for `timeout` seconds before the end.
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await asyncio.wait_for(consumer.start(), timeout)
+                                enable_auto_commit=False, auto_offset_reset="earliest",
+                                request_timeout_ms=int(timeout * 1000) + 5000)
+    await bounded(consumer.start(), timeout)
     try:
-        cluster = await asyncio.wait_for(consumer._client.fetch_all_metadata(), timeout)
+        cluster = await bounded(consumer._client.fetch_all_metadata(), timeout)
         partitions = [TopicPartition(topic, number) for topic in topics
                       for number in sorted(cluster.partitions_for_topic(topic) or ())]
         if not partitions:
-            return [], {}
+            return {}, {}
         consumer.assign(partitions)
-        ends = await asyncio.wait_for(consumer.end_offsets(partitions), timeout)
-        await consumer.seek_to_beginning(*partitions)
-        records: list[ConsumerRecord] = []
+        ends = await bounded(consumer.end_offsets(partitions), timeout)
+        await bounded(consumer.seek_to_beginning(*partitions), timeout)
+        records: dict[TopicPartition, list[ConsumerRecord]] = {tp: [] for tp in partitions}
         pending = {tp for tp, end in ends.items() if end > 0}
+        progress_deadline = time.monotonic() + timeout
         while pending:
-            batches = await asyncio.wait_for(consumer.getmany(timeout_ms=1000, max_records=5000), timeout)
+            if time.monotonic() > progress_deadline:
+                raise TimeoutError(f"no record for {timeout:.0f}s while reading {len(pending)} "
+                                   "partitions to their end")
+            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=5000), timeout)
             for tp, batch in batches.items():
-                records += [record for record in batch if record.offset < ends[tp]]
-                if batch and batch[-1].offset >= ends[tp] - 1:
-                    pending.discard(tp)
+                records[tp] += [record for record in batch if record.offset < ends[tp]]
+                progress_deadline = time.monotonic() + timeout
             for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
+                if await bounded(consumer.position(tp), timeout) >= ends[tp]:
                     pending.discard(tp)
         return records, ends
     finally:
-        await asyncio.wait_for(consumer.stop(), timeout)
+        await _stop(consumer, timeout)
 
 
 async def _move_group_to(ends: dict[TopicPartition, int], bootstrap: str, group_id: str,
@@ -82,9 +107,16 @@ async def _move_group_to(ends: dict[TopicPartition, int], bootstrap: str, group_
         return
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id,
                                 enable_auto_commit=False)
-    await asyncio.wait_for(consumer.start(), timeout)
+    await bounded(consumer.start(), timeout)
     try:
         consumer.assign(list(ends))
-        await asyncio.wait_for(consumer.commit(dict(ends)), timeout)
+        await bounded(consumer.commit(dict(ends)), timeout)
     finally:
-        await asyncio.wait_for(consumer.stop(), timeout)
+        await _stop(consumer, timeout)
+
+
+async def _stop(consumer: AIOKafkaConsumer, timeout: float) -> None:
+    try:
+        await bounded(consumer.stop(), timeout)
+    except asyncio.TimeoutError:
+        pass  # the records are read; a consumer that does not close in time is only dropped

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "pmo-development-secret-change-me-0123456789"
@@ -14,7 +14,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def common(default, env: str, **kwargs):
     """A field read from a platform-wide variable (PMO_X), whatever the service's own prefix."""
-    return Field(default, validation_alias=AliasChoices(env, env.removeprefix("PMO_").lower()), **kwargs)
+    # Only the PMO_ name is read from the environment; code may still pass the field by name.
+    return Field(default, validation_alias=env, **kwargs)
 
 
 class ServiceSettings(BaseSettings):
@@ -34,10 +35,13 @@ class ServiceSettings(BaseSettings):
     kafka_enabled: bool = common(True, "PMO_KAFKA_ENABLED")
     kafka_timeout_seconds: float = common(10.0, "PMO_KAFKA_TIMEOUT_SECONDS", gt=0)
     consumer_group: str = ""
-    jwt_secret: str = common(DEVELOPMENT_JWT_SECRET, "PMO_JWT_SECRET")
+    jwt_secret: str = common(DEVELOPMENT_JWT_SECRET, "PMO_JWT_SECRET", repr=False)  # never printed
     jwt_jwks_url: str = common("", "PMO_JWT_JWKS_URL")
     jwt_issuer: str = common("pmo-platform", "PMO_JWT_ISSUER")
     jwt_audience: str = common("pmo-platform", "PMO_JWT_AUDIENCE")
+    # Clock skew tolerated on exp, nbf and iat between the token issuer and this service.
+    jwt_leeway_seconds: int = common(30, "PMO_JWT_LEEWAY_SECONDS", ge=0, le=300)
+    jwt_jwks_cache_seconds: int = common(300, "PMO_JWT_JWKS_CACHE_SECONDS", gt=0)
     cors_origins: str = common("", "PMO_CORS_ORIGINS")
     rate_limit_writes_per_minute: int = common(600, "PMO_RATE_LIMIT_WRITES_PER_MINUTE", ge=0)
     max_body_bytes: int = common(64 * 1024, "PMO_MAX_BODY_BYTES", gt=0)

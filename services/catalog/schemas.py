@@ -5,21 +5,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from services.catalog.domain import LifecycleState, Segment
-from shared.schemas import InputModel, OutputModel, Timestamp
+from shared.schemas import NON_BLANK, InputModel, OutputModel, Timestamp
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NON_BLANK)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)]
-Note = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NON_BLANK)]
+Outcome = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NON_BLANK)]
+
+
+def _distinct(segments: list[Segment]) -> list[Segment]:
+    if len(set(segments)) != len(segments):
+        raise ValueError("target_segments repeats a segment")
+    return segments
+
+
+# A service targets each segment once; the schema says so and validation holds it.
+TargetSegments = Annotated[list[Segment], AfterValidator(_distinct),
+                           Field(min_length=1, max_length=len(Segment),
+                                 json_schema_extra={"uniqueItems": True})]
 
 
 class FunctionCreate(InputModel):
     code: Slug
     name: ShortText
-    description: str = Field(min_length=1, max_length=4000)
+    description: Note
 
 
 class FunctionOut(OutputModel):
@@ -35,7 +48,7 @@ class ValueProposition(InputModel):
     """What a service is worth to one segment, told in that segment's words."""
 
     segment: Segment
-    outcome: str = Field(min_length=1, max_length=2000)
+    outcome: Outcome
     cost_estimate: str | None = Field(None, max_length=200)
 
 
@@ -50,19 +63,21 @@ class PilotPlan(InputModel):
 class ServiceCreate(InputModel):
     function_code: Slug
     name: ShortText
-    description: str = Field(min_length=1, max_length=4000)
-    target_segments: list[Segment] = Field(min_length=1, max_length=len(Segment))
+    description: Note
+    target_segments: TargetSegments
     value_propositions: list[ValueProposition] = Field(default_factory=list, max_length=len(Segment))
     owner: ShortText | None = None
     capacity_per_month: int | None = Field(None, ge=0, le=1_000_000)
 
 
 class ServiceUpdate(InputModel):
-    function_code: Slug | None = None
-    name: ShortText | None = None
-    description: str | None = Field(None, min_length=1, max_length=4000)
-    target_segments: list[Segment] | None = Field(None, min_length=1, max_length=len(Segment))
-    value_propositions: list[ValueProposition] | None = Field(None, max_length=len(Segment))
+    """Fields left out keep their value; only optional fields may be cleared with null."""
+
+    function_code: Slug = None
+    name: ShortText = None
+    description: Note = None
+    target_segments: TargetSegments = None
+    value_propositions: list[ValueProposition] = Field(None, max_length=len(Segment))
     owner: ShortText | None = None
     capacity_per_month: int | None = Field(None, ge=0, le=1_000_000)
 

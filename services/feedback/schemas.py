@@ -17,9 +17,9 @@ from services.feedback.domain import (
     is_overdue,
 )
 from services.feedback.models import AlertRow
-from shared.schemas import InputModel, OutputModel, Timestamp
+from shared.schemas import NON_BLANK, InputModel, OutputModel, Timestamp
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NON_BLANK)]
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)]
 
 
@@ -32,7 +32,7 @@ class ResponseCreate(InputModel):
     nps: int | None = Field(None, ge=NPS_RANGE[0], le=NPS_RANGE[1])
     effort: int | None = Field(None, ge=EFFORT_RANGE[0], le=EFFORT_RANGE[1])
     comment: str | None = Field(None, max_length=4000)
-    channel: str | None = Field(None, min_length=1, max_length=100)
+    channel: str | None = Field(None, min_length=1, max_length=100, pattern=NON_BLANK)
 
 
 class ResponseOut(OutputModel):
@@ -56,7 +56,7 @@ class AlertAssign(InputModel):
 
 
 class AlertResolve(InputModel):
-    note: str = Field(min_length=1, max_length=4000)
+    note: str = Field(min_length=1, max_length=4000, pattern=NON_BLANK)
 
 
 class AlertOut(OutputModel):

@@ -184,8 +184,16 @@ async def list_demands(uow: UnitOfWork, actor: Principal, where: DemandFilter, l
 
 async def list_endorsements(uow: UnitOfWork, demand_id: str, actor: Principal, limit: int,
                             cursor: str | None):
-    await visible_demand(uow, demand_id, actor)
+    """A customer sees only the endorsements made in its own name: never another's note or id."""
     query = select(EndorsementRow).where(EndorsementRow.demand_id == demand_id)
+    if not actor.is_customer_only:
+        await visible_demand(uow, demand_id, actor)
+        return await keyset_page(uow.session, query, EndorsementRow, limit, cursor)
+    query = query.where(EndorsementRow.customer_id == actor.customer_id)
+    demand = await uow.session.get(DemandRow, demand_id)
+    if demand is None or (demand.customer_id != actor.customer_id
+                          and await uow.session.scalar(query.limit(1)) is None):
+        raise NotFound(f"demand {demand_id} not found")
     return await keyset_page(uow.session, query, EndorsementRow, limit, cursor)
 
 
@@ -209,8 +217,9 @@ def _apply_changes(row: CustomerRow | DemandRow, changes: CustomerUpdate | Deman
 
 async def visible_endorsement(uow: UnitOfWork, demand_id: str, endorsement_id: str,
                               actor: Principal) -> EndorsementRow:
-    await visible_demand(uow, demand_id, actor)
+    """The endorsement, or 404; a customer reaches the ones made in its name, on any demand."""
     endorsement = await uow.session.get(EndorsementRow, endorsement_id)
-    if endorsement is None or endorsement.demand_id != demand_id:
+    if (endorsement is None or endorsement.demand_id != demand_id
+            or not actor.may_see_customer(endorsement.customer_id)):
         raise NotFound(f"endorsement {endorsement_id} not found")
     return endorsement

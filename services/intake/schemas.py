@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from services.intake.domain import DemandStatus, Kind, Segment
-from shared.schemas import InputModel, OutputModel, Timestamp
+from shared.schemas import NON_BLANK, InputModel, OutputModel, Timestamp
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Term = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NON_BLANK)]
+Term = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NON_BLANK)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 Uuid = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NON_BLANK)]
+Problem = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NON_BLANK)]
+# An address, checked by a pattern the OpenAPI document states as is (a stricter validator would
+# refuse addresses the published schema accepts): something@domain.tld, no spaces or controls.
+Email = Annotated[str, StringConstraints(max_length=254,
+                                         pattern=r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+\.[^@\x00-\x20\x7f]+$")]
 
 
 class Profile(InputModel):
@@ -33,18 +38,20 @@ class CustomerCreate(InputModel):
     business_unit: ShortText | None = None
     strategic_importance: int = Field(ge=1, le=5)
     maturity: int = Field(ge=1, le=5)
-    contact_email: EmailStr | None = None
+    contact_email: Email | None = None
     profile: Profile = Field(default_factory=Profile)
 
 
 class CustomerUpdate(InputModel):
-    name: ShortText | None = None
-    segment: Segment | None = None
+    """Fields left out keep their value; only optional fields may be cleared with null."""
+
+    name: ShortText = None
+    segment: Segment = None
     business_unit: ShortText | None = None
-    strategic_importance: int | None = Field(None, ge=1, le=5)
-    maturity: int | None = Field(None, ge=1, le=5)
-    contact_email: EmailStr | None = None
-    profile: Profile | None = None
+    strategic_importance: int = Field(None, ge=1, le=5)
+    maturity: int = Field(None, ge=1, le=5)
+    contact_email: Email | None = None
+    profile: Profile = None
 
 
 class CustomerOut(OutputModel):
@@ -64,7 +71,7 @@ class CustomerOut(OutputModel):
 class DemandCreate(InputModel):
     customer_id: Uuid
     title: ShortText
-    problem: str = Field(min_length=1, max_length=4000)
+    problem: Problem
     desired_outcome: str | None = Field(None, max_length=4000)
     kind: Kind
     function_code: Slug | None = None
@@ -78,18 +85,20 @@ class DemandCreate(InputModel):
 
 
 class DemandUpdate(InputModel):
-    title: ShortText | None = None
-    problem: str | None = Field(None, min_length=1, max_length=4000)
+    """Fields left out keep their value; only optional fields may be cleared with null."""
+
+    title: ShortText = None
+    problem: Problem = None
     desired_outcome: str | None = Field(None, max_length=4000)
-    kind: Kind | None = None
+    kind: Kind = None
     function_code: Slug | None = None
     service_id: Uuid | None = None
-    severity: int | None = Field(None, ge=1, le=5)
-    urgency: int | None = Field(None, ge=1, le=5)
-    reach: int | None = Field(None, ge=1, le=1_000_000)
+    severity: int = Field(None, ge=1, le=5)
+    urgency: int = Field(None, ge=1, le=5)
+    reach: int = Field(None, ge=1, le=1_000_000)
     effort_estimate: int | None = Field(None, ge=1, le=100)
     due_date: date | None = None
-    tags: list[Tag] | None = Field(None, max_length=20)
+    tags: list[Tag] = Field(None, max_length=20)
 
 
 class DemandOut(OutputModel):

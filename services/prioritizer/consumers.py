@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.prioritizer import handlers
+from services.prioritizer import advice, grouping, groups, handlers
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import (
     CustomerView,
@@ -18,7 +18,8 @@ from shared.events import CloudEvent
 
 
 def _cause(event: CloudEvent) -> Cause:
-    return Cause(event.id, event.type, event.time)
+    actor = event.data.get("actor")
+    return Cause(event.id, event.type, event.time, actor if isinstance(actor, str) else None)
 
 
 async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -53,17 +54,33 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
         "is_open": handlers.is_open(data["status"]), "endorsed_by": list(data.get("endorsed_by", [])),
         "submitted_at": datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
         "version": event.aggregateversion,
+        "terms": list(grouping.terms(data["title"], data["problem"], data.get("tags") or ())),
     }
+    before = _similarity_key(row) if row is not None else None
+    old_service = row.service_id if row is not None else None
     if row is None:
         row = DemandView(id=data["id"], score=0.0, score_version=0, explanation={},
-                         scored_at=event.time, segment=None, **fields)
+                         scored_at=event.time, segment=None, group_id=None, **fields)
         uow.session.add(row)
     else:
         for name, value in fields.items():
             setattr(row, name, value)
     await _replace_endorsements(uow, row.id, row.endorsed_by)
     await uow.session.flush()
-    await handlers.rescore_customers(uow, {row.customer_id}, _cause(event))
+    group_ids = {row.group_id}
+    if _similarity_key(row) != before:
+        touched = await groups.relink(uow, row)
+        group_ids |= await groups.regroup(uow, touched)
+    else:  # same text and scope: its similar demands still count its (maybe new) endorsers
+        touched = {row.id, *(await groups.neighbours_of(uow, [row.id]))[row.id]}
+    moved = await handlers.customers_whose_repeat_demand_moved(uow, touched - {row.id})
+    await handlers.rescore_customers(uow, {row.customer_id, *moved}, _cause(event))
+    await advice.refresh(uow, event.time, service_ids={old_service, row.service_id},
+                         group_ids=group_ids)
+
+
+def _similarity_key(row: DemandView) -> tuple:
+    return (tuple(row.terms or ()), row.function_code, row.service_id, row.is_open)
 
 
 async def _replace_endorsements(uow: UnitOfWork, demand_id: str, endorsers: list[str]) -> None:
@@ -78,12 +95,20 @@ async def on_service_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     if row is not None and row.version >= event.aggregateversion:
         return
     fields = {"function_code": data["function_code"], "name": data["name"],
-              "lifecycle_state": data["lifecycle_state"], "version": event.aggregateversion}
+              "lifecycle_state": data["lifecycle_state"], "version": event.aggregateversion,
+              "state_changed_at": _moment(data.get("state_changed_at")) or event.time}
     if row is None:
         uow.session.add(ServiceView(id=data["id"], **fields))
     else:
         for name, value in fields.items():
             setattr(row, name, value)
+    await uow.session.flush()
+    await advice.refresh(uow, event.time, service_ids={data["id"]},
+                         group_ids=await advice.groups_on_service(uow, data["id"]))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 async def on_feedback_submitted(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -92,14 +117,33 @@ async def on_feedback_submitted(event: CloudEvent, uow: UnitOfWork) -> None:
     service_id = data["service_id"]
     row = await uow.session.get(ServiceFeedbackView, service_id)
     if row is None:
-        row = ServiceFeedbackView(service_id=service_id, responses=0, csat_sum=0, perceived_value_sum=0)
+        row = ServiceFeedbackView(service_id=service_id, **dict.fromkeys(_SUMS, 0))
         uow.session.add(row)
+    customer = await uow.session.get(CustomerView, data.get("customer_id") or "")
+    mature = customer is not None and customer.maturity >= MATURE
+    effort = data.get("effort")
     row.responses += 1
     row.csat_sum += int(data["csat"])
     row.perceived_value_sum += int(data["perceived_value"])
+    if effort is not None:
+        row.effort_responses += 1
+        row.effort_sum += int(effort)
+    if mature:
+        row.mature_responses += 1
+        row.mature_perceived_value_sum += int(data["perceived_value"])
+        row.mature_effort_responses += effort is not None
+        row.mature_effort_sum += int(effort or 0)
     await uow.session.flush()
     await handlers.rescore_customers(
         uow, await handlers.customers_with_open_demand_on(uow, service_id), _cause(event))
+    await advice.refresh(uow, event.time, service_ids={service_id})
+
+
+# A customer at this maturity or above (when it answered) counts as mature for `simplify`.
+MATURE = 4
+_SUMS = ("responses", "csat_sum", "perceived_value_sum", "effort_responses", "effort_sum",
+         "mature_responses", "mature_perceived_value_sum", "mature_effort_responses",
+         "mature_effort_sum")
 
 
 HANDLERS = {

@@ -16,7 +16,8 @@ class Segment(StrEnum):
 
 OPEN_STATUSES = frozenset({"submitted", "triaged", "planned"})
 
-# Positive weights add up to 1, so a score without dampening lies in 0..1.
+# Positive weights add up to 1, so a score without dampening lies in 0..1; dampening -1 matches
+# that sum, so a customer's k-th open item keeps exactly 1/k of its value (scoring.volume_dampening).
 DEFAULT_WEIGHTS = MappingProxyType({
     "strategic_importance": 0.16,
     "segment_weight": 0.08,
@@ -27,7 +28,7 @@ DEFAULT_WEIGHTS = MappingProxyType({
     "effort": 0.10,
     "age": 0.06,
     "maturity_fit": 0.08,
-    "volume_dampening": -0.25,
+    "volume_dampening": -1.0,
 })
 
 DEFAULT_SEGMENT_WEIGHTS = MappingProxyType({

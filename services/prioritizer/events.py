@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from services.prioritizer.models import DemandView
+from services.prioritizer.models import DemandView, RecommendationRow
 from shared.events import CloudEvent, new_event
 
 SOURCE = "prioritizer"
 DEMAND_REPRIORITIZED = "pmo.demand.reprioritized"
+RECOMMENDATION_CHANGED = "pmo.recommendation.changed"
 
 
 def reprioritized(row: DemandView, previous_score: float | None, cause_event_id: str | None,
-                  cause_type: str) -> CloudEvent:
+                  cause_type: str, cause_actor: str | None = None) -> CloudEvent:
     """`aggregateversion` counts the demand's score changes, so consumers keep the newest."""
     data = {
         "demand_id": row.id, "customer_id": row.customer_id, "title": row.title,
@@ -18,6 +19,17 @@ def reprioritized(row: DemandView, previous_score: float | None, cause_event_id:
         "previous_score": previous_score, "policy_version": row.explanation["policy_version"],
         "factors": [{key: factor[key] for key in ("name", "value", "weight", "contribution")}
                     for factor in row.explanation["factors"]],
-        "cause": {"event_id": cause_event_id, "type": cause_type},
+        "cause": {"event_id": cause_event_id, "type": cause_type, "actor": cause_actor},
     }
     return new_event(SOURCE, DEMAND_REPRIORITIZED, row.id, data, row.score_version)
+
+
+def recommendation_changed(row: RecommendationRow, previous_action: str | None,
+                           withdrawn: bool = False) -> CloudEvent:
+    """A recommendation whose action or rationale changed; `withdrawn` when it no longer applies
+    (a demand group that dissolved or became covered). Subject: the service or group id."""
+    data = {"id": row.id, "subject_kind": row.subject_kind, "service_id": row.service_id,
+            "action": row.action, "previous_action": previous_action, "withdrawn": withdrawn,
+            "rationale": row.rationale, "signals": row.signals,
+            "updated_at": row.updated_at.isoformat().replace("+00:00", "Z")}
+    return new_event(SOURCE, RECOMMENDATION_CHANGED, row.id, data, row.version)

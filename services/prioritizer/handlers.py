@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from services.prioritizer import events
+from services.prioritizer import events, inputs
 from services.prioritizer.domain import (
     DEFAULT_SEGMENT_WEIGHTS,
     DEFAULT_WEIGHTS,
@@ -16,17 +16,17 @@ from services.prioritizer.domain import (
     policy_problems,
 )
 from services.prioritizer.models import (
-    CustomerView,
+    DemandLink,
     DemandView,
     EndorsementView,
     PolicyRow,
     ScoreChangeRow,
-    ServiceFeedbackView,
 )
 from services.prioritizer.ranking import score_customer_items
-from services.prioritizer.scoring import Backer, DemandInput, Policy, ServiceSatisfaction
+from services.prioritizer.scoring import Policy, repeat_demand
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Unprocessable
+from shared.metrics import observe_ranking_freshness
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Cause:
     event_id: str | None
     event_type: str
     at: datetime
+    actor: str | None = None  # who made the change: the policy's author, or the event's actor
 
 
 async def current_policy(uow: UnitOfWork) -> Policy:
@@ -58,25 +59,36 @@ async def ensure_default_policy(uow: UnitOfWork) -> None:
 async def rescore_customers(uow: UnitOfWork, customer_ids: Iterable[str], cause: Cause,
                             policy: Policy | None = None) -> int:
     """Rescores the open items of these customers; returns how many scores changed."""
-    customer_ids = set(customer_ids)
+    customer_ids = sorted(set(customer_ids))
     if not customer_ids:
         return 0
-    policy = policy or await current_policy(uow)
-    demands = list(await uow.session.scalars(
-        select(DemandView).where(DemandView.customer_id.in_(customer_ids), DemandView.is_open)))
-    customers = await _customers_behind(uow, demands)
-    satisfaction = await _satisfaction(uow, {d.service_id for d in demands if d.service_id})
+    demands: list[DemandView] = []
+    for start in range(0, len(customer_ids), 500):
+        demands += list(await uow.session.scalars(select(DemandView).where(
+            DemandView.customer_id.in_(customer_ids[start:start + 500]), DemandView.is_open)))
+    return await _rescore(uow, demands, cause, policy or await current_policy(uow))
+
+
+async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
+    """Rescores every open item (a policy change)."""
+    demands = list(await uow.session.scalars(select(DemandView).where(DemandView.is_open)))
+    return await _rescore(uow, demands, cause, policy)
+
+
+async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause: Cause, policy: Policy) -> int:
+    context = await inputs.load_context(uow, demands)
     by_customer: dict[str, list[DemandView]] = {}
     for demand in demands:
         by_customer.setdefault(demand.customer_id, []).append(demand)
     changed = 0
     for rows in by_customer.values():
-        inputs = [_input(row, customers, satisfaction) for row in rows]
+        items = [inputs.demand_input(row, context) for row in rows]
         as_of = {row.id: max(cause.at, row.submitted_at) for row in rows}
         rows_by_id = {row.id: row for row in rows}
-        for ranked in score_customer_items(inputs, policy, as_of):
+        for ranked in score_customer_items(items, policy, as_of):
             row = rows_by_id[ranked.demand_id]
-            row.segment = customers[row.customer_id].segment if row.customer_id in customers else None
+            customer = context.customers.get(row.customer_id)
+            row.segment = customer.segment if customer else None
             changed += _record_score(uow, row, ranked.score, cause)
     return changed
 
@@ -92,63 +104,57 @@ def _record_score(uow: UnitOfWork, row: DemandView, score, cause: Cause) -> int:
     uow.session.add(ScoreChangeRow(demand_id=row.id, previous_score=previous, score=score.score,
                                    policy_version=score.policy_version, cause_event_id=cause.event_id,
                                    cause_type=cause.event_type, at=cause.at))
-    uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type))
+    uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type, cause.actor))
+    if cause.event_id:  # ranking freshness: from the event's time to its score change
+        observe_ranking_freshness(cause.event_type, cause.at)
     return 1
 
 
-def _input(row: DemandView, customers: dict[str, CustomerView],
-           satisfaction: dict[str, ServiceSatisfaction]) -> DemandInput:
-    return DemandInput(
-        demand_id=row.id, kind=row.kind, function_code=row.function_code, severity=row.severity,
-        urgency=row.urgency, reach=row.reach, effort_estimate=row.effort_estimate,
-        submitted_at=row.submitted_at, requester=_backer(row.customer_id, customers),
-        endorsers=tuple(_backer(cid, customers) for cid in row.endorsed_by if cid != row.customer_id),
-        satisfaction=satisfaction.get(row.service_id) if row.service_id else None)
-
-
-def _backer(customer_id: str, customers: dict[str, CustomerView]) -> Backer:
-    """A customer not heard of yet scores neutral; its registration event rescores it later."""
-    customer = customers.get(customer_id)
-    if customer is None:
-        return Backer(customer_id, None, None, None)
-    return Backer(customer_id, customer.segment, customer.strategic_importance, customer.maturity)
-
-
-async def _customers_behind(uow: UnitOfWork, demands: list[DemandView]) -> dict[str, CustomerView]:
-    ids = {d.customer_id for d in demands} | {cid for d in demands for cid in d.endorsed_by}
-    if not ids:
-        return {}
-    rows = await uow.session.scalars(select(CustomerView).where(CustomerView.id.in_(ids)))
-    return {row.id: row for row in rows}
-
-
-async def _satisfaction(uow: UnitOfWork, service_ids: set[str]) -> dict[str, ServiceSatisfaction]:
-    if not service_ids:
-        return {}
-    rows = await uow.session.scalars(
-        select(ServiceFeedbackView).where(ServiceFeedbackView.service_id.in_(service_ids)))
-    return {row.service_id: ServiceSatisfaction(row.responses, row.csat_sum / row.responses,
-                                                row.perceived_value_sum / row.responses)
-            for row in rows if row.responses}
-
-
 async def customers_to_rescore_for(uow: UnitOfWork, customer_id: str) -> set[str]:
-    """A customer's change moves its own items and every item it endorsed."""
-    endorsed = select(DemandView.customer_id).join(
-        EndorsementView, EndorsementView.demand_id == DemandView.id).where(
-        EndorsementView.customer_id == customer_id, DemandView.is_open)
-    return {customer_id, *await uow.session.scalars(endorsed)}
+    """A customer's change moves its own items and the items it endorsed, and the open items
+    similar to either whose repeat demand counts this customer's segment."""
+    endorsed = select(EndorsementView.demand_id).where(EndorsementView.customer_id == customer_id)
+    backed = select(DemandView.id).where(
+        DemandView.is_open, or_(DemandView.customer_id == customer_id, DemandView.id.in_(endorsed)))
+    owners = select(DemandView.customer_id).where(DemandView.id.in_(backed)).distinct()
+    near = select(DemandLink.other_id).where(DemandLink.demand_id.in_(backed))
+    moved = await customers_whose_repeat_demand_moved(uow, await uow.session.scalars(near))
+    return {customer_id, *await uow.session.scalars(owners), *moved}
+
+
+async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:
+    """Of these open demands, the customers of those whose repeat-demand inputs (distinct customers
+    and segments behind the need) no longer match their stored explanation: only they need a
+    rescore when a similar demand or one of its backers changed."""
+    rows = await inputs.open_demands(uow, demand_ids)
+    context = await inputs.load_context(uow, rows)
+    moved = set()
+    for row in rows:
+        _, fresh, _ = repeat_demand(inputs.demand_input(row, context))
+        stored = next((f["inputs"] for f in (row.explanation or {}).get("factors", [])
+                       if f["name"] == "repeat_demand"), {})
+        if any(stored.get(key) != fresh[key] for key in REPEAT_KEYS):
+            moved.add(row.customer_id)
+    return moved
+
+
+REPEAT_KEYS = ("distinct_customers", "distinct_segments", "customer_ids")
+
+
+async def customers_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:
+    """The customers who raised these demands."""
+    demand_ids = sorted(set(demand_ids))
+    found: set[str] = set()
+    for start in range(0, len(demand_ids), 500):
+        found |= set(await uow.session.scalars(select(DemandView.customer_id).where(
+            DemandView.id.in_(demand_ids[start:start + 500]))))
+    return found
 
 
 async def customers_with_open_demand_on(uow: UnitOfWork, service_id: str) -> set[str]:
     query = select(DemandView.customer_id).where(DemandView.service_id == service_id,
                                                  DemandView.is_open).distinct()
     return set(await uow.session.scalars(query))
-
-
-async def all_customers_with_open_demand(uow: UnitOfWork) -> set[str]:
-    return set(await uow.session.scalars(
-        select(DemandView.customer_id).where(DemandView.is_open).distinct()))
 
 
 def is_open(status: str) -> bool:
@@ -169,7 +175,7 @@ async def change_policy(uow: UnitOfWork, update, actor: str) -> PolicyRow:
     uow.session.add(row)
     await uow.session.flush()
     policy = Policy(row.version, row.weights, row.segment_weights)
-    cause = Cause(None, "policy.changed", row.created_at)
-    await rescore_customers(uow, await all_customers_with_open_demand(uow), cause, policy)
+    cause = Cause(None, "policy.changed", row.created_at, actor)
+    await rescore_everything(uow, cause, policy)
     await uow.commit(result=row)
     return row

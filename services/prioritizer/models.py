@@ -59,6 +59,9 @@ class DemandView(Base):
     score_version: Mapped[int] = mapped_column(Integer)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Text terms for similarity (grouping.py) and the group of similar open demands it belongs to.
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    group_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class EndorsementView(Base):
@@ -78,6 +81,7 @@ class ServiceView(Base):
     name: Mapped[str] = mapped_column(String(200))
     lifecycle_state: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
+    state_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ServiceFeedbackView(Base):
@@ -89,6 +93,13 @@ class ServiceFeedbackView(Base):
     responses: Mapped[int] = mapped_column(Integer)
     csat_sum: Mapped[int] = mapped_column(Integer)
     perceived_value_sum: Mapped[int] = mapped_column(Integer)
+    effort_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    effort_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Answers from mature customers (maturity >= 4 when they answered): the `simplify` signal.
+    mature_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mature_perceived_value_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mature_effort_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mature_effort_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PolicyRow(Base):
@@ -116,3 +127,37 @@ class ScoreChangeRow(Base):
     cause_event_id: Mapped[str | None] = mapped_column(String(200))
     cause_type: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DemandTerm(Base):
+    """The token index of open demands: a new demand is compared only with those sharing terms."""
+
+    __tablename__ = "demand_terms"
+
+    term: Mapped[str] = mapped_column(String(16), primary_key=True)
+    demand_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class DemandLink(Base):
+    """Two open demands describing the same need; stored in both directions."""
+
+    __tablename__ = "demand_links"
+
+    demand_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    other_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+
+
+class RecommendationRow(Base):
+    """The current recommendation for one service, or a `propose_service` for one demand group."""
+
+    __tablename__ = "recommendations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # service id or group id
+    subject_kind: Mapped[str] = mapped_column(String(20))  # "service" or "demand_group"
+    service_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    rationale: Mapped[str] = mapped_column(Text)
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

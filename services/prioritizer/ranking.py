@@ -4,10 +4,10 @@ position for volume dampening, then scored. Pure: inputs in, scores out."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from services.prioritizer.scoring import DemandInput, Policy, Score, base_value, score_demand
+from services.prioritizer.scoring import DemandInput, Policy, Score, at_position, score_demand
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,13 @@ def score_customer_items(items: Iterable[DemandInput], policy: Policy,
     down the customer's own better items, and its own weight shrinks with every item before it.
     """
     items = list(items)
-    base = {item.demand_id: base_value(item, policy, as_of[item.demand_id]) for item in items}
-    ordered = sorted(items, key=lambda item: (-base[item.demand_id], item.submitted_at, item.demand_id))
-    ranked = []
-    for position, item in enumerate(ordered, start=1):
-        positioned = DemandInput(**{**vars(item), "own_position": position})
-        ranked.append(Ranked(item.demand_id, position,
-                             score_demand(positioned, policy, as_of[item.demand_id])))
-    return ranked
+    undamped = {item.demand_id: score_demand(replace(item, own_position=1), policy,
+                                             as_of[item.demand_id]) for item in items}
+    ordered = sorted(items, key=lambda item: (-undamped[item.demand_id].score, item.submitted_at,
+                                              item.demand_id))
+    return [Ranked(item.demand_id, position,
+                   at_position(undamped[item.demand_id].factors, position, policy))
+            for position, item in enumerate(ordered, start=1)]
 
 
 def top_contributor_share(score: Score) -> float:

@@ -11,8 +11,11 @@ from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import (
     CustomerView,
+    DemandLink,
+    DemandTerm,
     DemandView,
     EndorsementView,
+    RecommendationRow,
     ScoreChangeRow,
     ServiceFeedbackView,
     ServiceView,
@@ -23,8 +26,8 @@ from shared.events.registry import TOPIC_OF_TYPE
 from shared.migrations import upgrade_to_head
 from shared.replay import ReplayReport, replay_topics
 
-READ_MODELS = (ScoreChangeRow, EndorsementView, DemandView, CustomerView, ServiceView,
-               ServiceFeedbackView)
+READ_MODELS = (ScoreChangeRow, EndorsementView, DemandLink, DemandTerm, DemandView, CustomerView,
+               ServiceView, ServiceFeedbackView, RecommendationRow)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ CUSTOMERS_FOR_FULL_REPEAT = 4
 SEGMENTS_FOR_FULL_REPEAT = 3
 NEUTRAL = 0.5
 NEUTRAL_IMPORTANCE = 3
+MAX_LISTED_CUSTOMERS = 50
+DAMPENING = "volume_dampening"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class DemandInput:
     endorsers: tuple[Backer, ...] = ()
     own_position: int = 1  # 1 = this customer's most valuable open item
     satisfaction: ServiceSatisfaction | None = None
+    # Customers behind the open demands detected as the same need (see grouping.py).
+    similar: tuple[Backer, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,22 @@ def score_demand(item: DemandInput, policy: Policy, as_of: datetime) -> Score:
         "effort": effort(item),
         "age": age(item, as_of),
         "maturity_fit": maturity_fit(item),
-        "volume_dampening": volume_dampening(item),
     }
     factors = []
     for name, (value, inputs, explanation) in values.items():
         weight = float(policy.weights.get(name, 0.0))
         value = round(_clamp(value), 6)
         factors.append(Factor(name, value, weight, round(weight * value, 6), inputs, explanation))
+    return at_position(tuple(factors), item.own_position, policy)
+
+
+def at_position(undamped: tuple[Factor, ...], position: int, policy: Policy) -> Score:
+    """The score from the undamped factors, with the dampening of the customer's k-th item added."""
+    factors = [factor for factor in undamped if factor.name != DAMPENING]
+    base = sum(factor.contribution for factor in factors)
+    value, inputs, explanation = volume_dampening(position, base, policy.weights)
+    weight = float(policy.weights.get(DAMPENING, 0.0))
+    factors.append(Factor(DAMPENING, value, weight, round(weight * value, 6), inputs, explanation))
     total = round(sum(factor.contribution for factor in factors), 6)
     return Score(total, tuple(factors), policy.version)
 
@@ -116,7 +129,9 @@ def strategic_importance(item: DemandInput):
     ratings = [b.strategic_importance or NEUTRAL_IMPORTANCE for b in _backers(item)]
     top = max(ratings)
     known = sum(1 for b in _backers(item) if b.strategic_importance)
-    return ((top - 1) / 4, {"highest_importance": top, "customers_known": known},
+    source = _backers(item)[ratings.index(top)].customer_id  # the requester wins a tie
+    return ((top - 1) / 4, {"highest_importance": top, "customers_known": known,
+                            "customer_id": source},
             f"most important customer behind it rates {top} of 5")
 
 
@@ -124,7 +139,8 @@ def segment_weight(item: DemandInput, segment_weights: Mapping[str, float]):
     segments = sorted({b.segment for b in _backers(item) if b.segment})
     weights = [segment_weights.get(b.segment, 0.0) if b.segment else NEUTRAL for b in _backers(item)]
     best = max(weights)
-    return (best, {"segments": segments},
+    source = _backers(item)[weights.index(best)].customer_id
+    return (best, {"segments": segments, "customer_id": source},
             f"best segment weight {best:.2f} among {', '.join(segments) or 'unknown segments'}")
 
 
@@ -141,16 +157,23 @@ def reach(item: DemandInput):
 
 
 def repeat_demand(item: DemandInput):
-    """Distinct customers and segments with the need, log-scaled: shared needs beat repeated asks."""
-    backers = _backers(item)
-    customers = len({b.customer_id for b in backers})
+    """Distinct customers and segments with the need, log-scaled: shared needs beat repeated asks.
+
+    The need's backers are its requester, its endorsers and the customers behind the open demands
+    detected as the same need; counting distinct customers means one customer's many similar
+    items add nothing here.
+    """
+    backers = (*_backers(item), *item.similar)
+    customer_ids = sorted({b.customer_id for b in backers})
+    customers = len(customer_ids)
     segments = len({b.segment for b in backers if b.segment})
     by_customers = min(1.0, math.log2(customers) / math.log2(CUSTOMERS_FOR_FULL_REPEAT))
     by_segments = min(1.0, max(segments - 1, 0) / (SEGMENTS_FOR_FULL_REPEAT - 1))
     return (0.6 * by_customers + 0.4 * by_segments,
             {"distinct_customers": customers, "distinct_segments": segments,
-             "endorsements": len(item.endorsers)},
-            f"{customers} customer(s) in {segments} segment(s) share this need")
+             "endorsements": len(item.endorsers), "customer_ids": customer_ids[:MAX_LISTED_CUSTOMERS]},
+            f"{customers} customer(s) in {segments} segment(s) share this need"
+            + (", counting similar open demand" if item.similar else ""))
 
 
 def satisfaction_gap(item: DemandInput):
@@ -191,12 +214,33 @@ def maturity_fit(item: DemandInput):
             f"maturity {maturity}/5 for a {kind} need")
 
 
-def volume_dampening(item: DemandInput):
-    """The k-th most valuable open item of one customer counts less: 1 - 1/k (its weight is negative)."""
-    k = max(item.own_position, 1)
-    return (1 - 1 / k, {"position_among_own_open_items": k},
+def volume_dampening(position: int, base: float, weights: Mapping[str, float]):
+    """The k-th most valuable open item of one customer keeps a share of its value that falls as 1/k.
+
+    value = (1 - 1/k) × base / N, where base is the score before dampening and N the larger of the
+    positive weights' sum and the dampening weight, so the value stays in 0..1, the score never goes
+    below 0 and never falls when base rises. With the default policy (positive weights summing to
+    1, dampening -1) the k-th item scores exactly base / k: a customer's items above any score t
+    number at most best_base / t, however many it submits.
+    """
+    k = max(position, 1)
+    return (dampening_value(k, base, weights),
+            {"position_among_own_open_items": k, "undamped_score": round(base, 6)},
             "the customer's most valuable open item" if k == 1
             else f"the customer's #{k} open item, dampened")
+
+
+def dampening_value(position: int, base: float, weights: Mapping[str, float],
+                    scale: float | None = None) -> float:
+    """The dampening factor's value for an item at `position` whose undamped score is `base`."""
+    scale = dampening_scale(weights) if scale is None else scale
+    return round(_clamp((1 - 1 / max(position, 1)) * base / scale), 6)
+
+
+def dampening_scale(weights: Mapping[str, float]) -> float:
+    """N: the larger of the positive weights' sum and |dampening weight|."""
+    positive = sum(w for name, w in weights.items() if name != DAMPENING and w > 0)
+    return max(positive, abs(weights.get(DAMPENING, 0.0)), 1e-9)
 
 
 def base_value(item: DemandInput, policy: Policy, as_of: datetime) -> float:

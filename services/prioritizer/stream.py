@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+from starlette.responses import StreamingResponse
 
 from services.prioritizer import views
 from shared.db import Database
@@ -23,34 +26,65 @@ class ScoreStream:
         self._poll_seconds = poll_seconds
         self._clients = 0
 
+    @property
+    def clients(self) -> int:
+        return self._clients
+
     def admit(self) -> None:
         if self._clients >= self._max_clients:
             raise ServiceUnavailable(f"the rankings stream already serves {self._max_clients} clients")
         self._clients += 1
 
+    def release(self) -> None:
+        self._clients = max(self._clients - 1, 0)
+
+    def response(self, last_event_id: int | None) -> StreamingResponse:
+        """Admits one listener (503 when full); its slot is freed when the response ends, however."""
+        self.admit()
+        return _ReleasingResponse(self.events(last_event_id), self.release,
+                                  media_type="text/event-stream",
+                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
     async def events(self, last_event_id: int | None) -> AsyncIterator[str]:
         """SSE frames; `last_event_id` resumes after a reconnect without losing changes."""
-        try:
+        last = last_event_id if last_event_id is not None else await self._read(views.last_change_id)
+        yield "retry: 2000\n\n"
+        idle = 0.0
+        while True:
+            changes = await self._read(views.changes_after, last)
+            for change in changes:
+                last = change.id
+                yield _frame(change)
+            if changes:
+                idle = 0.0
+                continue
+            await asyncio.sleep(self._poll_seconds)
+            idle += self._poll_seconds
+            if idle >= KEEPALIVE_SECONDS:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+
+    async def _read(self, query, *args):
+        """A short read shielded from the disconnect's cancellation: cancelled half-way, the session
+        could not give its connection back (anyio re-cancels every await in the scope)."""
+        with anyio.CancelScope(shield=True):
             async with self._db.uow() as uow:
-                last = last_event_id if last_event_id is not None else await views.last_change_id(uow)
-            yield "retry: 2000\n\n"
-            idle = 0.0
-            while True:
-                async with self._db.uow() as uow:
-                    changes = await views.changes_after(uow, last)
-                for change in changes:
-                    last = change.id
-                    yield _frame(change)
-                if changes:
-                    idle = 0.0
-                    continue
-                await asyncio.sleep(self._poll_seconds)
-                idle += self._poll_seconds
-                if idle >= KEEPALIVE_SECONDS:
-                    idle = 0.0
-                    yield ": keep-alive\n\n"
+                return await query(uow, *args)
+
+
+class _ReleasingResponse(StreamingResponse):
+    """A stream whose listener slot is given back when the response ends, even if the client left
+    before the first frame (a generator never started never runs its `finally`)."""
+
+    def __init__(self, content, release: Callable[[], None], **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
         finally:
-            self._clients -= 1
+            self._release()
 
 
 def _frame(change) -> str:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 
+from services.prioritizer.explain import largest_customer_share
 from services.prioritizer.models import DemandView, PolicyRow, ScoreChangeRow
 from services.prioritizer.ranking import top_contributor_share
 from services.prioritizer.scoring import Factor, Score
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import NotFound
+from shared.errors import NotFound, Unprocessable
 from shared.http import decode_cursor, encode_cursor
 
 
@@ -36,7 +37,9 @@ def ranking_item(row: DemandView, rank: int, *, explained: bool = False) -> dict
             "segment": row.segment, "status": row.status, "score": row.score,
             "policy_version": score.policy_version, "scored_at": row.scored_at,
             "factors": [{key: getattr(factor, key) for key in keys} for factor in score.factors],
-            "top_contributor_share": top_contributor_share(score)}
+            "top_contributor_share": top_contributor_share(score),
+            "largest_customer_share": largest_customer_share(score.factors, row.customer_id),
+            "group_id": row.group_id}
 
 
 async def ranking_page(uow: UnitOfWork, actor: Principal, where: RankingFilter, limit: int,
@@ -52,7 +55,9 @@ async def ranking_page(uow: UnitOfWork, actor: Principal, where: RankingFilter, 
             query = query.where(column == value)
     offset = 0
     if cursor:
-        after_score, after_id, offset = decode_cursor(cursor, 3)
+        after_score, after_id, offset = decode_cursor(cursor, 3, shape=(float, str, int))
+        _check_cursor(isinstance(after_score, (int, float)) and abs(after_score) < 1e9
+                      and isinstance(after_id, str) and _small_int(offset))
         query = query.where(or_(DemandView.score < after_score,
                                 and_(DemandView.score == after_score, DemandView.id > after_id)))
     rows = list(await uow.session.scalars(
@@ -88,7 +93,8 @@ async def score_history(uow: UnitOfWork, actor: Principal, demand_id: str, limit
                         cursor: str | None) -> tuple[list[ScoreChangeRow], str | None]:
     """A demand's score changes, oldest first; the trail is append-only, so ids page it."""
     await visible_demand(uow, actor, demand_id)
-    after = decode_cursor(cursor, 1)[0] if cursor else 0
+    after = decode_cursor(cursor, 1, shape=(int,))[0] if cursor else 0
+    _check_cursor(_small_int(after))
     query = (select(ScoreChangeRow).where(ScoreChangeRow.demand_id == demand_id,
                                           ScoreChangeRow.id > after)
              .order_by(ScoreChangeRow.id).limit(limit + 1))
@@ -113,3 +119,13 @@ async def changes_after(uow: UnitOfWork, last_id: int, limit: int = 500) -> list
 
 async def last_change_id(uow: UnitOfWork) -> int:
     return int(await uow.session.scalar(select(func.max(ScoreChangeRow.id))) or 0)
+
+
+def _small_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 63
+
+
+def _check_cursor(sound: bool) -> None:
+    """A cursor that decodes but does not hold what this API puts in one (a database would choke)."""
+    if not sound:
+        raise Unprocessable("cursor is not one this API issued", "cursor", where="query")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer
 
 from shared.events.registry import topic_for
+from shared.observability import current_traceparent
 
 CONTENT_TYPE = "application/cloudevents+json"
 MAX_EVENT_BYTES = 1024 * 1024
@@ -46,11 +47,16 @@ class CloudEvent(BaseModel):
 
 def new_event(service: str, event_type: str, subject: str, data: dict[str, Any],
               aggregate_version: int, traceparent: str | None = None) -> CloudEvent:
-    """A fresh event of a contract type, sourced from `/pmo/<service>`."""
+    """A fresh event of a contract type, sourced from `/pmo/<service>`.
+
+    Without an explicit `traceparent` it carries the current span's, so consumers continue the
+    trace of the request (or event) that caused it.
+    """
     topic_for(event_type)  # fail early on a type the contract does not know
     return CloudEvent(id=str(uuid.uuid4()), source=f"/pmo/{service}", type=event_type,
                       subject=subject, time=datetime.now(UTC), data=data,
-                      aggregateversion=aggregate_version, traceparent=traceparent)
+                      aggregateversion=aggregate_version,
+                      traceparent=traceparent or current_traceparent())
 
 
 def encode_event(event: CloudEvent) -> bytes:

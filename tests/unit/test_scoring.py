@@ -14,6 +14,7 @@ from services.prioritizer.scoring import (
     DemandInput,
     Policy,
     ServiceSatisfaction,
+    base_value,
     score_demand,
 )
 
@@ -37,7 +38,8 @@ demands = st.builds(
     requester=backers, endorsers=st.lists(backers, max_size=6).map(tuple),
     own_position=st.integers(1, 30),
     satisfaction=st.none() | st.builds(ServiceSatisfaction, st.integers(1, 500),
-                                       st.floats(1, 5), st.floats(1, 5)))
+                                       st.floats(1, 5), st.floats(1, 5)),
+    similar=st.lists(backers, max_size=4).map(tuple))
 
 
 @given(demands)
@@ -106,3 +108,55 @@ def test_top_contributor_share_is_a_fraction_of_the_positive_score():
     share = top_contributor_share(score)
     positive = [f.contribution for f in score.factors if f.contribution > 0]
     assert share == round(max(positive) / sum(positive), 4)
+
+
+policies = st.builds(
+    lambda weights, damp: Policy(2, {**weights, "volume_dampening": damp}, dict(DEFAULT_SEGMENT_WEIGHTS)),
+    st.fixed_dictionaries({name: st.floats(0, 1) for name in DEFAULT_WEIGHTS
+                           if name != "volume_dampening"}),
+    st.floats(-1, 0))
+
+
+@given(demands, policies, backers)
+def test_any_valid_policy_keeps_scores_non_negative_and_endorsements_monotone(item, policy, extra):
+    score = score_demand(item, policy, NOW)
+    assert score.score >= -1e-9
+    assert abs(score.score - sum(f.contribution for f in score.factors)) < 1e-6
+    more = DemandInput(**{**vars(item), "endorsers": (*item.endorsers, extra)})
+    assert score_demand(more, policy, NOW).score >= score.score - 1e-6
+
+
+@given(demands, backers)
+def test_another_customer_with_the_same_need_never_lowers_a_score(item, extra):
+    before = score_demand(item, POLICY, NOW).score
+    shared = DemandInput(**{**vars(item), "similar": (*item.similar, extra)})
+    assert score_demand(shared, POLICY, NOW).score >= before - 1e-9
+
+
+@given(st.lists(demands, min_size=1, max_size=6), st.lists(demands, min_size=1, max_size=12))
+@settings(max_examples=60)
+def test_submitting_more_never_raises_a_customers_existing_scores(items, extra):
+    owner = Backer("owner", "delivery_team", 3, 3)
+    own = [DemandInput(**{**vars(item), "requester": owner}) for item in items]
+    more = own + [DemandInput(**{**vars(item), "requester": owner, "demand_id": f"x{i}"})
+                  for i, item in enumerate(extra)]
+    before = {r.demand_id: r.score.score
+              for r in score_customer_items(own, POLICY, {i.demand_id: NOW for i in own})}
+    after = {r.demand_id: r.score.score
+             for r in score_customer_items(more, POLICY, {i.demand_id: NOW for i in more})}
+    assert all(after[demand_id] <= score + 1e-9 for demand_id, score in before.items())
+
+
+@given(st.lists(demands, min_size=1, max_size=40), st.floats(0.05, 0.6))
+@settings(max_examples=60)
+def test_a_customers_items_above_any_score_are_bounded_however_many_it_submits(items, bar):
+    """Under the default policy the k-th item keeps 1/k of its value: at most best/t items reach t."""
+    owner = Backer("loud", "executive", 5, 3)
+    own = [DemandInput(**{**vars(item), "requester": owner, "demand_id": f"d{i}"})
+           for i, item in enumerate(items)]
+    ranked = score_customer_items(own, POLICY, {i.demand_id: NOW for i in own})
+    best = max(base_value(i, POLICY, NOW) for i in own)
+    assert sum(1 for r in ranked if r.score.score >= bar) <= best / bar + 1e-9
+    for r in ranked:
+        damp = next(f for f in r.score.factors if f.name == "volume_dampening")
+        assert abs(r.score.score - damp.inputs["undamped_score"] / r.position) < 1e-5

@@ -1,0 +1,122 @@
+"""Keeping the similarity links and demand groups current, one changed demand at a time.
+
+A changed demand is compared only with open demands of a compatible scope that share enough terms
+with it (the token index), never with everything; its links are replaced, and the groups of the
+demands it touched (before and after) are recomputed from the stored links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, func, or_, select
+
+from services.prioritizer import grouping
+from services.prioritizer.grouping import DemandText
+from services.prioritizer.models import DemandLink, DemandTerm, DemandView
+from shared.db import UnitOfWork
+
+
+def text_of(row: DemandView) -> DemandText:
+    return DemandText(row.id, row.function_code, row.service_id, frozenset(row.terms or ()))
+
+
+async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The stored similar open demands of each demand, by id."""
+    demand_ids = list(set(demand_ids))
+    found: dict[str, list[str]] = {demand_id: [] for demand_id in demand_ids}
+    for chunk in _chunks(demand_ids):
+        rows = await uow.session.execute(select(DemandLink.demand_id, DemandLink.other_id)
+                                         .where(DemandLink.demand_id.in_(chunk)))
+        for demand_id, other_id in rows:
+            found[demand_id].append(other_id)
+    return {demand_id: sorted(others) for demand_id, others in found.items()}
+
+
+async def relink(uow: UnitOfWork, row: DemandView) -> set[str]:
+    """Replaces a demand's terms and links; returns every demand whose links changed (it included)."""
+    before = set((await neighbours_of(uow, [row.id]))[row.id])
+    await uow.session.execute(delete(DemandTerm).where(DemandTerm.demand_id == row.id))
+    await uow.session.execute(delete(DemandLink).where(
+        or_(DemandLink.demand_id == row.id, DemandLink.other_id == row.id)))
+    after: set[str] = set()
+    if row.is_open and row.terms:
+        uow.session.add_all(DemandTerm(term=term, demand_id=row.id) for term in row.terms)
+        for other_id, score in grouping.similar_to(text_of(row), await _candidates(uow, row)):
+            uow.session.add_all([DemandLink(demand_id=row.id, other_id=other_id, similarity=score),
+                                 DemandLink(demand_id=other_id, other_id=row.id, similarity=score)])
+            after.add(other_id)
+    await uow.session.flush()
+    return {row.id} | before | after
+
+
+async def _candidates(uow: UnitOfWork, row: DemandView) -> list[DemandText]:
+    """Open demands in a compatible scope sharing at least θ·|terms| terms (the Jaccard bound)."""
+    shared = (select(DemandTerm.demand_id)
+              .where(DemandTerm.term.in_(row.terms), DemandTerm.demand_id != row.id)
+              .group_by(DemandTerm.demand_id)
+              .having(func.count() >= grouping.min_shared_terms(len(row.terms))))
+    query = select(DemandView).where(DemandView.id.in_(shared), DemandView.is_open)
+    if row.service_id:
+        query = query.where(or_(DemandView.service_id == row.service_id,
+                                _same_function(row.function_code)))
+    else:
+        query = query.where(_same_function(row.function_code))
+    return [text_of(other) for other in await uow.session.scalars(query)]
+
+
+def _same_function(function_code: str | None):
+    if function_code is None:
+        return DemandView.function_code.is_(None)
+    return DemandView.function_code == function_code
+
+
+async def regroup(uow: UnitOfWork, touched: Iterable[str]) -> set[str]:
+    """Recomputes the groups reachable from `touched`; returns the group ids before and after."""
+    links = await _component_links(uow, touched)
+    rows = {row.id: row for row in await _rows(uow, links)}
+    group_ids: set[str] = set()
+    for component in grouping.components(links, links):
+        members = {demand_id: rows[demand_id].submitted_at for demand_id in component
+                   if demand_id in rows}
+        new_id = grouping.group_id(members)
+        for demand_id in members:
+            row = rows[demand_id]
+            group_ids |= {gid for gid in (row.group_id, new_id) if gid}
+            row.group_id = new_id
+    await uow.session.flush()
+    return group_ids
+
+
+async def _component_links(uow: UnitOfWork, touched: Iterable[str]) -> dict[str, list[str]]:
+    """The links of every demand reachable from `touched`, read breadth first from the store."""
+    links: dict[str, list[str]] = {}
+    frontier = set(touched)
+    while frontier:
+        found = await neighbours_of(uow, frontier)
+        links |= found
+        frontier = {other for others in found.values() for other in others} - set(links)
+    return links
+
+
+async def _rows(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
+    rows = []
+    for chunk in _chunks(list(demand_ids)):
+        rows += list(await uow.session.scalars(select(DemandView).where(DemandView.id.in_(chunk))))
+    return rows
+
+
+async def group_members(uow: UnitOfWork, group_ids: Iterable[str]) -> dict[str, list[DemandView]]:
+    """The open members of each group, earliest first."""
+    found: dict[str, list[DemandView]] = {}
+    for chunk in _chunks(sorted(set(group_ids))):
+        query = (select(DemandView).where(DemandView.group_id.in_(chunk), DemandView.is_open)
+                 .order_by(DemandView.submitted_at, DemandView.id))
+        for row in await uow.session.scalars(query):
+            found.setdefault(row.group_id, []).append(row)
+    return found
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]

@@ -1,0 +1,99 @@
+"""Building pure scoring inputs from the read models: the customers, feedback and similar demand
+behind a set of open demands, loaded in a few queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from services.prioritizer import groups
+from services.prioritizer.models import CustomerView, DemandView, ServiceFeedbackView
+from services.prioritizer.scoring import Backer, DemandInput, ServiceSatisfaction
+from shared.db import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the scores of some demands depend on besides their own fields."""
+
+    customers: dict[str, CustomerView]
+    satisfaction: dict[str, ServiceSatisfaction]
+    similar: dict[str, list[str]]  # demand id → customers behind the open demands similar to it
+
+
+async def load_context(uow: UnitOfWork, demands: list[DemandView]) -> Context:
+    similar = await _similar(uow, [d.id for d in demands])
+    ids = ({d.customer_id for d in demands} | {cid for d in demands for cid in d.endorsed_by}
+           | {cid for customers in similar.values() for cid in customers})
+    customers = await customers_by_id(uow, ids)
+    satisfaction = await satisfaction_of(uow, {d.service_id for d in demands if d.service_id})
+    return Context(customers, satisfaction, similar)
+
+
+async def open_demands(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
+    demand_ids = sorted(set(demand_ids))
+    rows: list[DemandView] = []
+    for chunk in _chunks(demand_ids):
+        rows += list(await uow.session.scalars(
+            select(DemandView).where(DemandView.id.in_(chunk), DemandView.is_open)))
+    return rows
+
+
+def demand_input(row: DemandView, context: Context) -> DemandInput:
+    similar_customers = context.similar.get(row.id, [])
+    return DemandInput(
+        demand_id=row.id, kind=row.kind, function_code=row.function_code, severity=row.severity,
+        urgency=row.urgency, reach=row.reach, effort_estimate=row.effort_estimate,
+        submitted_at=row.submitted_at, requester=backer(row.customer_id, context.customers),
+        endorsers=tuple(backer(cid, context.customers) for cid in row.endorsed_by
+                        if cid != row.customer_id),
+        satisfaction=context.satisfaction.get(row.service_id) if row.service_id else None,
+        similar=tuple(backer(cid, context.customers) for cid in similar_customers))
+
+
+def backer(customer_id: str, customers: dict[str, CustomerView]) -> Backer:
+    """A customer not heard of yet scores neutral; its registration event rescores it later."""
+    customer = customers.get(customer_id)
+    if customer is None:
+        return Backer(customer_id, None, None, None)
+    return Backer(customer_id, customer.segment, customer.strategic_importance, customer.maturity)
+
+
+async def _similar(uow: UnitOfWork, demand_ids: list[str]) -> dict[str, list[str]]:
+    """For each demand, the customers who raised or endorsed the open demands similar to it."""
+    neighbours = await groups.neighbours_of(uow, demand_ids)
+    other_ids = sorted({other for others in neighbours.values() for other in others})
+    backers: dict[str, set[str]] = {}
+    for chunk in _chunks(other_ids):
+        rows = await uow.session.execute(
+            select(DemandView.id, DemandView.customer_id, DemandView.endorsed_by)
+            .where(DemandView.id.in_(chunk), DemandView.is_open))
+        for demand_id, customer_id, endorsed_by in rows:
+            backers[demand_id] = {customer_id, *endorsed_by}
+    return {demand_id: sorted({cid for other in others for cid in backers.get(other, ())})
+            for demand_id, others in neighbours.items() if others}
+
+
+async def customers_by_id(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, CustomerView]:
+    found: dict[str, CustomerView] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        rows = await uow.session.scalars(select(CustomerView).where(CustomerView.id.in_(chunk)))
+        found |= {row.id: row for row in rows}
+    return found
+
+
+async def satisfaction_of(uow: UnitOfWork, service_ids: set[str]) -> dict[str, ServiceSatisfaction]:
+    if not service_ids:
+        return {}
+    rows = await uow.session.scalars(
+        select(ServiceFeedbackView).where(ServiceFeedbackView.service_id.in_(service_ids)))
+    return {row.service_id: ServiceSatisfaction(row.responses, row.csat_sum / row.responses,
+                                                row.perceived_value_sum / row.responses)
+            for row in rows if row.responses}
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
