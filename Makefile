@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test test-fast lint kafka-start kafka-stop clean
+.PHONY: setup run test test-fast lint bench kafka-start kafka-stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -27,6 +27,11 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/lint-imports
+
+# Benchmarks (not in CI): each prints its numbers beside a baseline from the same run.
+bench: setup
+	@command -v wrk >/dev/null || { echo "wrk is needed: sudo apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m bench
 
 kafka-start: setup
 	$(BIN)/pmo kafka start

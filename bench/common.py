@@ -1,0 +1,86 @@
+"""What every benchmark needs: the machine's description, free ports, a uvicorn process, wrk."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def machine() -> str:
+    """nproc, memory, CPU model and Python version, for the results table."""
+    model = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        model = found.group(1).strip() if found else model
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(re.search(r"MemTotal:\s*(\d+)", meminfo.read_text()).group(1))
+        memory = f"{kb / 1024 / 1024:.1f} GiB"
+    return (f"nproc={os.cpu_count()} memory={memory} cpu={model!r} "
+            f"python={platform.python_version()}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_uvicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """One uvicorn worker, access log off, as `pmo run` starts a service."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            cwd=REPO_ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> float:
+    started = time.monotonic()
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() - started < timeout:
+            if process.poll() is not None:
+                raise RuntimeError(f"{url} exited with {process.returncode}")
+            try:
+                if client.get(url).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit("wrk is needed for the write-path benchmark: sudo apt-get install -y wrk")
+    return path
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

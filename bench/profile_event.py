@@ -1,0 +1,36 @@
+"""Profiles one demand event on a 10,000-item backlog with pyinstrument (what ranking.py times)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from pyinstrument import Profiler
+
+from bench.ranking import load, one_event
+from services.prioritizer import handlers
+from services.prioritizer.app import SPEC
+from shared.db import Database
+from shared.migrations import upgrade_to_head
+
+
+async def main(size: int = 10_000) -> None:
+    with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'profile.db'}", SPEC.tables)
+        try:
+            await upgrade_to_head(db.engine, SPEC.service_dir)
+            async with db.uow() as uow:
+                await handlers.ensure_default_policy(uow)
+                await uow.commit()
+            _, others = await load(db, size)
+            profiler = Profiler(async_mode="enabled")
+            with profiler:
+                await one_event(db, others[0])
+            print(profiler.output_text(unicode=False, color=False, show_all=False))
+        finally:
+            await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,144 @@
+"""3. Ranking at scale: N open demands loaded by bulk insert, then the real handlers timed.
+
+`python -m bench.ranking --sizes 10000 100000`. Baseline in the same run: the naive full re-sort
+(every open demand's score read and sorted in Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from bench.common import machine
+from services.prioritizer import handlers, views
+from services.prioritizer.app import SPEC
+from services.prioritizer.consumers import HANDLERS
+from services.prioritizer.models import CustomerView, DemandView
+from shared.auth import Principal, Role
+from shared.consumer import apply_once
+from shared.db import Database
+from shared.events import new_event
+from shared.migrations import upgrade_to_head
+
+BIG = 10_000  # the demands one customer holds: a change to it rescores this many
+ADMIN = Principal(sub="bench", roles=frozenset({Role.PMO_ADMIN}), customer_id=None)
+
+
+def demand_data(demand_id: str, customer_id: str, n: int) -> dict:
+    # Distinct words: a demand similar to the big customer's would rescore its 10,000 items too.
+    words = [uuid.uuid4().hex[:12] for _ in range(4)]
+    return {"id": demand_id, "customer_id": customer_id, "title": f"{words[0]} {words[1]}",
+            "problem": f"{words[2]} {words[3]}", "kind": "pain_point", "severity": 1 + n % 5,
+            "status": "submitted", "created_at": datetime.now(UTC).isoformat(),
+            "endorsed_by": [], "tags": []}
+
+
+def customer_data(customer_id: str, importance: int) -> dict:
+    return {"id": customer_id, "name": f"Customer {customer_id[:8]}", "segment": "delivery_team",
+            "strategic_importance": importance, "maturity": 3}
+
+
+async def load(db: Database, size: int) -> tuple[str, list[str]]:
+    """Bulk-inserts `size` open demands: BIG on one customer, the rest over 1,000 others."""
+    big = str(uuid.uuid4())
+    others = [str(uuid.uuid4()) for _ in range(1000)]
+    await apply_once(db, HANDLERS, new_event("intake", "pmo.customer.registered", big,
+                                             customer_data(big, 3), 1))
+    template_id = str(uuid.uuid4())
+    await apply_once(db, HANDLERS, new_event("intake", "pmo.demand.submitted", template_id,
+                                             demand_data(template_id, big, 0), 1))
+    async with db.uow() as uow:
+        template = await uow.session.get(DemandView, template_id)
+        copy = {c.name: getattr(template, c.name) for c in DemandView.__table__.columns}
+        await uow.session.execute(insert(CustomerView), [
+            {"id": c, "name": f"C {c[:8]}", "segment": "delivery_team", "strategic_importance": 2,
+             "maturity": 3, "version": 1} for c in others])
+        batch = []
+        for n in range(1, size):
+            customer = big if n < BIG else others[n % len(others)]
+            batch.append({**copy, "id": str(uuid.uuid4()), "customer_id": customer,
+                          "title": f"Bench demand {n}", "score": (n * 7919 % 100_000) / 1000.0,
+                          "terms": [], "group_id": None})
+            if len(batch) == 5000:
+                await uow.session.execute(insert(DemandView), batch)
+                batch = []
+        if batch:
+            await uow.session.execute(insert(DemandView), batch)
+        await uow.commit()
+    return big, others
+
+
+async def timed(coro) -> float:
+    started = time.perf_counter()
+    await coro
+    return (time.perf_counter() - started) * 1000
+
+
+async def one_event(db: Database, customer: str) -> None:
+    demand_id = str(uuid.uuid4())
+    await apply_once(db, HANDLERS, new_event("intake", "pmo.demand.submitted", demand_id,
+                                             demand_data(demand_id, customer, 1), 1))
+    async with db.uow() as uow:
+        await views.visible_demand(uow, ADMIN, demand_id)
+
+
+async def top_50(db: Database) -> None:
+    async with db.uow() as uow:
+        await views.ranking_page(uow, ADMIN, views.RankingFilter(), 50, None)
+
+
+async def naive(db: Database) -> None:
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(
+            select(DemandView.id, DemandView.score).where(DemandView.is_open))).all()
+    sorted(rows, key=lambda row: (-row[1], row[0]))[:50]
+
+
+async def bench(size: int, workdir: Path) -> None:
+    path = workdir / f"ranking-{size}.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", SPEC.tables)
+    try:
+        await upgrade_to_head(db.engine, SPEC.service_dir)
+        async with db.uow() as uow:
+            await handlers.ensure_default_policy(uow)
+            await uow.commit()
+        started = time.perf_counter()
+        big, others = await load(db, size)
+        print(f"  {size:>9,} open demands loaded in {time.perf_counter() - started:.1f} s; "
+              f"database {path.stat().st_size / size:.0f} bytes/item on disk")
+        event_ms = [await timed(one_event(db, others[n])) for n in range(7)]
+        top_ms = [await timed(top_50(db)) for _ in range(10)]
+        naive_ms = [await timed(naive(db)) for _ in range(3)]
+        change_ms = [await timed(apply_once(db, HANDLERS, new_event(
+            "intake", "pmo.customer.updated", big, customer_data(big, 4 + v % 2), v)))
+            for v in (2, 3)]
+    finally:
+        await db.dispose()
+    median = statistics.median
+    print(f"    one demand event rescored+readable: median {median(event_ms):7.1f} ms (target < 2)")
+    print(f"    customer change, {BIG:,} items:     median {median(change_ms):7.1f} ms (target < 200)")
+    print(f"    top-50 query (ranking_page):        median {median(top_ms):7.1f} ms (target < 20)")
+    print(f"    baseline naive full re-sort:        median {median(naive_ms):7.1f} ms "
+          f"(top-50 is {median(naive_ms) / median(top_ms):.0f}x faster)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    args = parser.parse_args()
+    print("ranking at scale (SQLite):", machine())
+    with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
+        for size in args.sizes:
+            asyncio.run(bench(size, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
