@@ -10,6 +10,7 @@ from services.feedback.domain import RETIRED, SurveyStatus
 from services.feedback.models import KnownCustomerRow, KnownServiceRow, SurveyRow
 from shared.db import UnitOfWork, new_id
 from shared.errors import Unprocessable
+from shared.projections import keep_newest
 
 
 async def known_customer(uow: UnitOfWork, customer_id: str) -> KnownCustomerRow:
@@ -34,27 +35,15 @@ async def rateable_service(uow: UnitOfWork, service_id: str) -> KnownServiceRow:
 
 
 async def upsert_customer(uow: UnitOfWork, data: dict, version: int) -> None:
-    """Keeps the newest version only: an older event arriving late changes nothing."""
-    row = await uow.session.get(KnownCustomerRow, data["id"])
-    fields = {"name": data["name"], "segment": data["segment"], "version": version}
-    if row is None:
-        uow.session.add(KnownCustomerRow(id=data["id"], **fields))
-    elif version > row.version:
-        for name, value in fields.items():
-            setattr(row, name, value)
+    await keep_newest(uow.session, KnownCustomerRow, data["id"], version,
+                      {"name": data["name"], "segment": data["segment"]})
 
 
 async def upsert_service(uow: UnitOfWork, data: dict, version: int) -> None:
-    """Keeps the newest version only: an older event arriving late changes nothing."""
-    row = await uow.session.get(KnownServiceRow, data["id"])
-    fields = {"function_code": data["function_code"], "name": data["name"],
-              "lifecycle_state": data["lifecycle_state"],
-              "replacement_service_id": data.get("replacement_service_id"), "version": version}
-    if row is None:
-        uow.session.add(KnownServiceRow(id=data["id"], **fields))
-    elif version > row.version:
-        for name, value in fields.items():
-            setattr(row, name, value)
+    await keep_newest(uow.session, KnownServiceRow, data["id"], version, {
+        "function_code": data["function_code"], "name": data["name"],
+        "lifecycle_state": data["lifecycle_state"],
+        "replacement_service_id": data.get("replacement_service_id")})
 
 
 async def open_survey(uow: UnitOfWork, demand: dict, delivered_at: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.intake.models import KnownFunctionRow, KnownServiceRow
 from shared.db import UnitOfWork
 from shared.errors import Unprocessable
+from shared.projections import keep_newest
 
 RETIRED = "retired"
 
@@ -34,14 +35,7 @@ async def upsert_function(uow: UnitOfWork, code: str, name: str) -> None:
 
 
 async def upsert_service(uow: UnitOfWork, data: dict, version: int) -> None:
-    """Keeps the newest version only: an older event arriving late changes nothing."""
-    row = await uow.session.get(KnownServiceRow, data["id"])
-    fields = {"function_code": data["function_code"], "name": data["name"],
-              "lifecycle_state": data["lifecycle_state"],
-              "replacement_service_id": data.get("replacement_service_id"), "version": version}
-    if row is None:
-        uow.session.add(KnownServiceRow(id=data["id"], **fields))
-    elif version > row.version:
-        for name, value in fields.items():
-            setattr(row, name, value)
-
+    await keep_newest(uow.session, KnownServiceRow, data["id"], version, {
+        "function_code": data["function_code"], "name": data["name"],
+        "lifecycle_state": data["lifecycle_state"],
+        "replacement_service_id": data.get("replacement_service_id")})

@@ -15,6 +15,7 @@ from services.prioritizer.models import (
 )
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
+from shared.projections import keep_newest
 
 
 def _cause(event: CloudEvent) -> Cause:
@@ -24,17 +25,10 @@ def _cause(event: CloudEvent) -> Cause:
 
 async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     data = event.data
-    row = await uow.session.get(CustomerView, data["id"])
-    if row is not None and row.version >= event.aggregateversion:
-        return  # an older event arriving late must not undo a newer one
     fields = {"name": data["name"], "segment": data["segment"],
-              "strategic_importance": data["strategic_importance"], "maturity": data["maturity"],
-              "version": event.aggregateversion}
-    if row is None:
-        uow.session.add(CustomerView(id=data["id"], **fields))
-    else:
-        for name, value in fields.items():
-            setattr(row, name, value)
+              "strategic_importance": data["strategic_importance"], "maturity": data["maturity"]}
+    if not await keep_newest(uow.session, CustomerView, data["id"], event.aggregateversion, fields):
+        return  # an older event arriving late must not undo a newer one
     await uow.session.flush()
     await handlers.rescore_customers(
         uow, await handlers.customers_to_rescore_for(uow, data["id"]), _cause(event))
@@ -91,17 +85,11 @@ async def _replace_endorsements(uow: UnitOfWork, demand_id: str, endorsers: list
 
 async def on_service_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     data = event.data
-    row = await uow.session.get(ServiceView, data["id"])
-    if row is not None and row.version >= event.aggregateversion:
-        return
     fields = {"function_code": data["function_code"], "name": data["name"],
-              "lifecycle_state": data["lifecycle_state"], "version": event.aggregateversion,
+              "lifecycle_state": data["lifecycle_state"],
               "state_changed_at": _moment(data.get("state_changed_at")) or event.time}
-    if row is None:
-        uow.session.add(ServiceView(id=data["id"], **fields))
-    else:
-        for name, value in fields.items():
-            setattr(row, name, value)
+    if not await keep_newest(uow.session, ServiceView, data["id"], event.aggregateversion, fields):
+        return
     await uow.session.flush()
     await advice.refresh(uow, event.time, service_ids={data["id"]},
                          group_ids=await advice.groups_on_service(uow, data["id"]))
