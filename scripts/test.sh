@@ -32,6 +32,11 @@ echo "== fuzz"
 PMO_FUZZ_MAX_EXAMPLES="${PMO_FUZZ_MAX_EXAMPLES:-60}" \
   "$BIN/pytest" -q -p no:cacheprovider -m fuzz tests/security
 
+# Fault tests (docs/reliability.md): they start their own broker and PostgreSQL cluster on free
+# ports and SIGKILL them, so they run once, here, never against the shared broker (~4 min).
+echo "== faults"
+"$BIN/pytest" -q -p no:cacheprovider -m faults tests/faults
+
 if "$BIN/python" -c 'from pmo.postgres_local import find_bindir; find_bindir()' 2>/dev/null; then
   if ! "$BIN/pmo" pg status >/dev/null 2>&1; then
     "$BIN/pmo" pg start

@@ -9,6 +9,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 
 from shared.bus import bounded
 from shared.consumer import EventHandler, apply_once
@@ -102,7 +108,11 @@ async def read_to_end(topics: list[str], bootstrap: str, timeout: float
 
 async def _move_group_to(ends: dict[TopicPartition, int], bootstrap: str, group_id: str,
                          timeout: float) -> None:
-    """Commits the replayed end offsets for the service's group, so it resumes after them."""
+    """Commits the replayed end offsets for the service's group, so it resumes after them.
+
+    Kafka takes such a commit only while the group has no members: a consumer killed a moment
+    ago stays a member until its session times out, so the commit is retried until `timeout`.
+    """
     if not ends:
         return
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id,
@@ -110,7 +120,17 @@ async def _move_group_to(ends: dict[TopicPartition, int], bootstrap: str, group_
     await bounded(consumer.start(), timeout)
     try:
         consumer.assign(list(ends))
-        await bounded(consumer.commit(dict(ends)), timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await bounded(consumer.commit(dict(ends)), timeout)
+                return
+            except (CommitFailedError, IllegalGenerationError, UnknownMemberIdError,
+                    RebalanceInProgressError) as error:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"group {group_id} still has members; stop the service's "
+                                       "consumers before a replay") from error
+                await asyncio.sleep(1.0)
     finally:
         await _stop(consumer, timeout)
 
