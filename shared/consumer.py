@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
@@ -21,7 +21,7 @@ from shared.db import Database, UnitOfWork, database_unavailable
 from shared.errors import ServiceUnavailable
 from shared.events import CloudEvent, InvalidEvent, decode_event
 from shared.events.registry import TOPIC_OF_TYPE, dead_letter_topic
-from shared.inbox import already_handled, record_handled
+from shared.inbox import handled_among, record_handled
 from shared.metrics import ServiceMetrics
 from shared.observability import consuming
 
@@ -34,6 +34,8 @@ DLQ_ERROR_HEADER = "pmo-error"
 DLQ_SOURCE_TOPIC_HEADER = "pmo-source-topic"
 DLQ_GROUP_HEADER = "pmo-consumer-group"
 MAX_PARKED_BYTES = 512 * 1024
+# Records taken per poll and applied in one transaction: a burst is absorbed in a few commits.
+MAX_BATCH = 500
 
 
 class DeadLetterError(RuntimeError):
@@ -47,18 +49,36 @@ def is_transient(error: BaseException) -> bool:
 
 async def apply_once(db: Database, handlers: Mapping[str, EventHandler], event: CloudEvent) -> bool:
     """Applies one event in one transaction with its inbox record; False if seen before or unrouted."""
-    handler = handlers.get(event.type)
-    if handler is None:
-        return False
-    # A span child of the producer's traceparent: one trace from the request to this change.
-    with consuming(event):
-        async with db.uow() as uow:
-            if await already_handled(uow, event.id):
-                return False
-            await handler(event, uow)
-            await record_handled(uow, event)
+    return bool(await apply_batch(db, handlers, [event]))
+
+
+async def apply_batch(db: Database, handlers: Mapping[str, EventHandler],
+                      events: Sequence[CloudEvent]) -> list[CloudEvent]:
+    """Applies events in order in one transaction with their inbox records; returns those applied.
+
+    One transaction per batch is what keeps a consumer ahead of a burst: the commit, the inbox
+    lookups and whatever handlers defer to `uow.before_commit` (a rescore, a recomputation)
+    are paid once per batch instead of once per event. A failing event fails the whole batch;
+    the caller then applies the batch one event at a time to find it.
+    """
+    routed = [event for event in events if event.type in handlers]
+    if not routed:
+        return []
+    applied: list[CloudEvent] = []
+    async with db.uow() as uow:
+        seen = await handled_among(uow, [event.id for event in routed])
+        for event in routed:
+            if event.id in seen:
+                continue
+            seen.add(event.id)  # at-least-once delivery may repeat an event inside one batch
+            # A span child of the producer's traceparent: one trace from the request to this change.
+            with consuming(event):
+                await handlers[event.type](event, uow)
+            applied.append(event)
+        if applied:
+            await record_handled(uow, applied)
             await uow.commit()
-    return True
+    return applied
 
 
 class ConsumerRunner:
@@ -104,18 +124,18 @@ class ConsumerRunner:
             bootstrap_servers=self._bootstrap, group_id=self._group_id,
             enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
             request_timeout_ms=int(max(self._timeout, 5) * 1000) + 30000,
-            session_timeout_ms=10000, heartbeat_interval_ms=3000, max_poll_records=500)
+            session_timeout_ms=10000, heartbeat_interval_ms=3000, max_poll_records=MAX_BATCH)
         consumer.subscribe(self._topics, listener=_LogRebalance(self._group_id))
         return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
-            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=500),
-                                             self._timeout)
-            for partition, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                await self._commit(consumer, partition, records[-1].offset + 1)
+            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=MAX_BATCH),
+                                    self._timeout)
+            if batches:
+                await self._process([record for records in batches.values() for record in records])
+                for partition, records in batches.items():
+                    await self._commit(consumer, partition, records[-1].offset + 1)
             self._report_lag(consumer)
 
     async def _commit(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int) -> None:
@@ -127,34 +147,52 @@ class ConsumerRunner:
                      "topic=%s partition=%s offset=%s", partition.topic, partition.partition, offset)
         self._positions[partition] = offset
 
-    async def _process(self, record: ConsumerRecord) -> None:
+    async def _process(self, records: list[ConsumerRecord]) -> None:
+        """Applies what one poll returned in one transaction; if that fails for a reason other
+        than the database, one event at a time, so only the faulty one is retried and parked."""
+        readable = [(record, event) for record in records
+                    if (event := await self._readable(record)) is not None]
+        if not readable:
+            return
+        events = [event for _, event in readable]
+        while True:
+            try:
+                applied = await apply_batch(self._db, self._handlers, events)
+                break
+            except Exception as error:
+                if not is_transient(error):
+                    log.warning("batch of %d events failed, applying them one at a time error=%r",
+                                len(events), error)
+                    for record, event in readable:
+                        await self._process_one(record, event)
+                    return
+                await self._wait_for_database(events[0], error)
+        self._count(events, {event.id for event in applied})
+
+    async def _readable(self, record: ConsumerRecord) -> CloudEvent | None:
+        """The record's event, or None once a record that is not a contract event is parked."""
         try:
             event = decode_event(record.value)
         except InvalidEvent as error:
             await self._dead_letter(record, str(error))
             self._metrics.events_consumed.labels("unreadable", "dead_lettered").inc()
-            return
-        if event.type not in TOPIC_OF_TYPE:  # a contract type this service ignores is skipped below
+            return None
+        if event.type not in TOPIC_OF_TYPE:  # a contract type this service ignores is skipped later
             await self._dead_letter(record, f"event type {event.type!r} is not in the contract")
             self._metrics.events_consumed.labels("unknown", "dead_lettered").inc()
-            return
-        label = event.type if event.type in self._handlers else "unrouted"
+            return None
+        return event
+
+    async def _process_one(self, record: ConsumerRecord, event: CloudEvent) -> None:
         attempt = 0
         while True:
             try:
                 applied = await apply_once(self._db, self._handlers, event)
-                self._metrics.events_consumed.labels(label, "applied" if applied else "skipped").inc()
-                if applied and self.on_applied:
-                    self.on_applied(event)
+                self._count([event], {event.id} if applied else set())
                 return
             except Exception as error:
                 if is_transient(error):
-                    # The database is down: waiting is right, parking the event would lose it.
-                    log.warning("transient failure event_id=%s type=%s error=%r",
-                                event.id, event.type, error)
-                    if self._stopping.is_set():
-                        raise
-                    await self._pause(1.0)
+                    await self._wait_for_database(event, error)
                     continue
                 attempt += 1  # a handler bug or bad data: retry, then park it
                 if attempt > self._max_retries:
@@ -162,9 +200,27 @@ class ConsumerRunner:
                               "offset=%s error=%r", event.id, event.type, event.subject,
                               record.topic, record.partition, record.offset, error)
                     await self._dead_letter(record, f"{type(error).__name__}: {error}")
-                    self._metrics.events_consumed.labels(label, "dead_lettered").inc()
+                    self._metrics.events_consumed.labels(self._label(event), "dead_lettered").inc()
                     return
                 await self._pause(0.05 * 2 ** attempt)
+
+    async def _wait_for_database(self, event: CloudEvent, error: BaseException) -> None:
+        """The database is down: waiting is right, parking the event would lose it."""
+        log.warning("transient failure event_id=%s type=%s error=%r", event.id, event.type, error)
+        if self._stopping.is_set():
+            raise error
+        await self._pause(1.0)
+
+    def _count(self, events: list[CloudEvent], applied_ids: set[str]) -> None:
+        for event in events:
+            applied = event.id in applied_ids
+            self._metrics.events_consumed.labels(
+                self._label(event), "applied" if applied else "skipped").inc()
+            if applied and self.on_applied:
+                self.on_applied(event)
+
+    def _label(self, event: CloudEvent) -> str:
+        return event.type if event.type in self._handlers else "unrouted"
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         headers = ((DLQ_ERROR_HEADER, reason[:1000].encode()),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -177,6 +177,13 @@ async def database_is_reachable(engine: AsyncEngine, timeout_seconds: float = 3.
         raise
 
 
+class DeferredWork(Protocol):
+    async def run(self, uow: "UnitOfWork") -> None: ...
+
+
+Deferred = TypeVar("Deferred", bound=DeferredWork)
+
+
 class UnitOfWork:
     """One transaction: rows, outbox events and idempotency records commit together or not at all.
 
@@ -184,11 +191,13 @@ class UnitOfWork:
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], tables: MechanismTables,
-                 after_commit: Callable[[], None] | None = None) -> None:
+                 after_commit: Callable[[], None] | None = None, publishing: bool = True) -> None:
         self._sessions = sessions
         self.tables = tables
         self._after_commit = after_commit
+        self._publishing = publishing
         self._before_commit: list[Callable[[], Any]] = []
+        self._deferred: dict[Callable[[], Any], Any] = {}
         self._outbox_rows: list[dict[str, Any]] = []
         self.result: Any = None
 
@@ -205,11 +214,23 @@ class UnitOfWork:
 
     def publish(self, event: CloudEvent) -> None:
         """Queues an event in this transaction's outbox; the relay sends it after commit."""
+        if not self._publishing:
+            return
         self._outbox_rows.append(
             {"event_id": event.id, "topic": event.topic, "key": event.subject,
              "event_type": event.type, "payload": encode_event(event).decode(),
              "created_at": utcnow(), "attempts": 0}
         )
+
+    def deferred(self, kind: Callable[[], Deferred]) -> Deferred:
+        """This transaction's collector of deferred work of one kind, made on first use; its
+        `run(uow)` is awaited once, just before commit. Handlers that share a transaction (a
+        batch of events) add to one collector, so the work is done once for all of them."""
+        collector = self._deferred.get(kind)
+        if collector is None:
+            collector = self._deferred[kind] = kind()
+            self.before_commit(lambda: collector.run(self))
+        return collector
 
     def before_commit(self, hook: Callable[[], Any]) -> None:
         """Runs `hook` inside the transaction, just before it commits (after handlers set `result`)."""
@@ -219,6 +240,14 @@ class UnitOfWork:
         """Commits everything queued; `result` is what the transaction produced, for hooks."""
         if result is not None:
             self.result = result
+        # Hooks before the outbox is written: work deferred to the end of the transaction may
+        # publish events. They see the rows flushed, as a query of theirs would.
+        await self.session.flush()
+        for hook in self._before_commit:
+            outcome = hook()
+            if hasattr(outcome, "__await__"):
+                await outcome
+        self._before_commit.clear()
         published = len(self._outbox_rows)
         # Flush the rows first: their locks are taken before the outbox ids are drawn, so two
         # transactions changing one aggregate get outbox ids in the order they commit.
@@ -226,12 +255,6 @@ class UnitOfWork:
         if self._outbox_rows:
             await self.session.execute(self.tables.outbox.insert(), self._outbox_rows)
             self._outbox_rows = []
-        await self.session.flush()
-        for hook in self._before_commit:
-            outcome = hook()
-            if hasattr(outcome, "__await__"):
-                await outcome
-        self._before_commit.clear()
         await self.session.commit()
         if published and self._after_commit:
             self._after_commit()
@@ -245,9 +268,11 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.tables = tables
         self.after_commit: Callable[[], None] | None = None
+        # Off while a read model is rebuilt from topics: what it recomputes was published before.
+        self.publishing = True
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.tables, self.after_commit)
+        return UnitOfWork(self.sessions, self.tables, self.after_commit, self.publishing)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

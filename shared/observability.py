@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pythonjsonlogger.json import JsonFormatter
@@ -173,3 +173,16 @@ def consuming(event: Any, topic: str | None = None) -> Iterator[None]:
             yield
     finally:
         EVENT_ID.reset(token)
+
+
+@contextlib.contextmanager
+def within_trace(traceparent: str | None) -> Iterator[None]:
+    """Work done later on behalf of a traced step (deferred to a commit) joins that step's trace."""
+    if not traceparent:
+        yield
+        return
+    token = context.attach(_PROPAGATOR.extract({"traceparent": traceparent}))
+    try:
+        yield
+    finally:
+        context.detach(token)

@@ -13,14 +13,17 @@ from services.prioritizer.models import (
     ServiceFeedbackView,
     ServiceView,
 )
+from services.prioritizer.pending import Pending
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
+from shared.observability import current_traceparent
 from shared.projections import keep_newest
 
 
 def _cause(event: CloudEvent) -> Cause:
     actor = event.data.get("actor")
-    return Cause(event.id, event.type, event.time, actor if isinstance(actor, str) else None)
+    return Cause(event.id, event.type, event.time, actor if isinstance(actor, str) else None,
+                 current_traceparent())
 
 
 async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -30,8 +33,8 @@ async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     if not await keep_newest(uow.session, CustomerView, data["id"], event.aggregateversion, fields):
         return  # an older event arriving late must not undo a newer one
     await uow.session.flush()
-    await handlers.rescore_customers(
-        uow, await handlers.customers_to_rescore_for(uow, data["id"]), _cause(event))
+    uow.deferred(Pending).rescore(await handlers.customers_to_rescore_for(uow, data["id"]),
+                                  _cause(event))
 
 
 async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -68,9 +71,9 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     else:  # same text and scope: its similar demands still count its (maybe new) endorsers
         touched = {row.id, *(await groups.neighbours_of(uow, [row.id]))[row.id]}
     moved = await handlers.customers_whose_repeat_demand_moved(uow, touched - {row.id})
-    await handlers.rescore_customers(uow, {row.customer_id, *moved}, _cause(event))
-    await advice.refresh(uow, event.time, service_ids={old_service, row.service_id},
-                         group_ids=group_ids)
+    pending = uow.deferred(Pending)
+    pending.rescore({row.customer_id, *moved}, _cause(event))
+    pending.advise(event.time, service_ids={old_service, row.service_id}, group_ids=group_ids)
 
 
 def _similarity_key(row: DemandView) -> tuple:
@@ -91,8 +94,8 @@ async def on_service_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     if not await keep_newest(uow.session, ServiceView, data["id"], event.aggregateversion, fields):
         return
     await uow.session.flush()
-    await advice.refresh(uow, event.time, service_ids={data["id"]},
-                         group_ids=await advice.groups_on_service(uow, data["id"]))
+    uow.deferred(Pending).advise(event.time, service_ids={data["id"]},
+                                 group_ids=await advice.groups_on_service(uow, data["id"]))
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -122,9 +125,9 @@ async def on_feedback_submitted(event: CloudEvent, uow: UnitOfWork) -> None:
         row.mature_effort_responses += effort is not None
         row.mature_effort_sum += int(effort or 0)
     await uow.session.flush()
-    await handlers.rescore_customers(
-        uow, await handlers.customers_with_open_demand_on(uow, service_id), _cause(event))
-    await advice.refresh(uow, event.time, service_ids={service_id})
+    pending = uow.deferred(Pending)
+    pending.rescore(await handlers.customers_with_open_demand_on(uow, service_id), _cause(event))
+    pending.advise(event.time, service_ids={service_id})
 
 
 # A customer at this maturity or above (when it answered) counts as mature for `simplify`.

@@ -37,6 +37,7 @@ class Cause:
     event_type: str
     at: datetime
     actor: str | None = None  # who made the change: the policy's author, or the event's actor
+    traceparent: str | None = None  # the trace of the step that caused it, for work done later
 
 
 async def current_policy(uow: UnitOfWork) -> Policy:

@@ -39,17 +39,16 @@ class RebuildReport:
 async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
     """Clears the read models and the inbox (the policy stays), then replays every topic.
 
-    The scores it recomputes were published when they first changed, so the events the replay
-    queues are dropped rather than sent twice. Stop the prioritizer service first.
+    The scores it recomputes were published when they first changed, so nothing is published
+    again: the outbox stays untouched. Stop the prioritizer service first.
     """
     db = Database(settings.database_url, SPEC.tables)
+    db.publishing = False
     try:
         await upgrade_to_head(db.engine, SPEC.service_dir)
-        outbox = db.tables.outbox
         async with db.uow() as uow:
             await handlers.ensure_default_policy(uow)
         async with db.uow() as uow:
-            mark = int(await uow.session.scalar(select(func.max(outbox.c.id))) or 0)
             for model in READ_MODELS:
                 await uow.session.execute(delete(model))
             await uow.session.execute(delete(db.tables.inbox))
@@ -60,10 +59,8 @@ async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
                                      group_id=settings.consumer_group,
                                      timeout=settings.kafka_timeout_seconds * 3)
         async with db.uow() as uow:
-            await uow.session.execute(delete(outbox).where(outbox.c.id > mark))
             ranked = await uow.session.scalar(
                 select(func.count()).select_from(DemandView).where(DemandView.is_open))
-            await uow.commit()
         return RebuildReport(report, int(ranked or 0))
     finally:
         await db.dispose()

@@ -85,9 +85,12 @@ async def _fed(url: str, events) -> Database:
 
 
 async def _state(db: Database) -> tuple[dict, dict]:
+    """The ranked demands and the advice. A closed demand keeps the score it last had while
+    open, which depends on how events were batched (closed within the batch that opened it,
+    it was never ranked), so only open demands are compared."""
     async with db.sessions() as session:
         demands = {row.id: (row.score, row.group_id, row.explanation)
-                   for row in await session.scalars(select(DemandView))}
+                   for row in await session.scalars(select(DemandView).where(DemandView.is_open))}
         advice = {row.id: (row.action, row.rationale)
                   for row in await session.scalars(select(RecommendationRow))}
     return demands, advice

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from services.prioritizer.consumers import HANDLERS
-from shared.consumer import apply_once
+from shared.consumer import apply_batch, apply_once
 from shared.events import new_event
 from shared.testing.fixtures import bearer
 
@@ -59,6 +59,28 @@ async def test_the_same_event_twice_is_applied_once(prioritizer, viewer):
     assert not await apply_once(prioritizer.app.state.runtime.db, HANDLERS, event)
     history = (await prioritizer.get(f"/v1/rankings/{event.subject}/history", headers=viewer)).json()
     assert len(history["items"]) == 1
+
+
+async def test_a_batch_lands_as_one_by_one_would_with_each_customer_rescored_once(
+        prioritizer, viewer):
+    owner, other = customer(importance=2), customer("executive", importance=5)
+    first, second, third = demand(owner["id"]), demand(owner["id"], severity=5), demand(other["id"])
+    events = [new_event("test", "pmo.customer.registered", c["id"], c, 1) for c in (owner, other)]
+    events += [new_event("test", "pmo.demand.submitted", d["id"], d, 1) for d in (first, second, third)]
+    events.append(new_event("test", "pmo.customer.updated", owner["id"], owner | {"strategic_importance": 4}, 2))
+    db = prioritizer.app.state.runtime.db
+    applied = await apply_batch(db, HANDLERS, [*events, events[2]])  # a redelivery inside the batch
+    assert [event.id for event in applied] == [event.id for event in events]
+    assert await apply_batch(db, HANDLERS, events) == []  # all of them seen by the inbox
+
+    items = (await rankings(prioritizer, viewer))["items"]
+    assert [item["demand_id"] for item in items][:1] == [third["id"]]
+    by_id = {item["demand_id"]: item for item in items}
+    importance = {f["name"]: f for f in by_id[second["id"]]["factors"]}["strategic_importance"]
+    assert importance["value"] == 0.75  # the update later in the batch (4 of 5) counted
+    for need in (first, second, third):  # rescored once, after the whole batch: one trail entry
+        trail = (await prioritizer.get(f"/v1/rankings/{need['id']}/history", headers=viewer)).json()
+        assert len(trail["items"]) == 1
 
 
 async def test_importance_change_rescores_that_customers_items(prioritizer, viewer):
