@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.prioritizer import advice, grouping, groups, handlers
+from services.prioritizer import advice, grouping, handlers
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import (
     CustomerView,
@@ -63,17 +63,11 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
         for name, value in fields.items():
             setattr(row, name, value)
     await _replace_endorsements(uow, row.id, row.endorsed_by)
-    await uow.session.flush()
-    group_ids = {row.group_id}
-    if _similarity_key(row) != before:
-        touched = await groups.relink(uow, row)
-        group_ids |= await groups.regroup(uow, touched)
-    else:  # same text and scope: its similar demands still count its (maybe new) endorsers
-        touched = {row.id, *(await groups.neighbours_of(uow, [row.id]))[row.id]}
-    moved = await handlers.customers_whose_repeat_demand_moved(uow, touched - {row.id})
     pending = uow.deferred(Pending)
-    pending.rescore({row.customer_id, *moved}, _cause(event))
-    pending.advise(event.time, service_ids={old_service, row.service_id}, group_ids=group_ids)
+    cause = _cause(event)
+    pending.demand_changed(row.id, cause, relink=_similarity_key(row) != before)
+    pending.rescore({row.customer_id}, cause)
+    pending.advise(event.time, service_ids={old_service, row.service_id}, group_ids={row.group_id})
 
 
 def _similarity_key(row: DemandView) -> tuple:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from services.prioritizer import grouping
 from services.prioritizer.grouping import DemandText
@@ -33,21 +33,28 @@ async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str,
     return {demand_id: sorted(others) for demand_id, others in found.items()}
 
 
-async def relink(uow: UnitOfWork, row: DemandView) -> set[str]:
-    """Replaces a demand's terms and links; returns every demand whose links changed (it included)."""
-    before = set((await neighbours_of(uow, [row.id]))[row.id])
-    await uow.session.execute(delete(DemandTerm).where(DemandTerm.demand_id == row.id))
-    await uow.session.execute(delete(DemandLink).where(
-        or_(DemandLink.demand_id == row.id, DemandLink.other_id == row.id)))
-    after: set[str] = set()
-    if row.is_open and row.terms:
-        uow.session.add_all(DemandTerm(term=term, demand_id=row.id) for term in row.terms)
+async def relink(uow: UnitOfWork, rows: list[DemandView]) -> set[str]:
+    """Replaces the terms and links of these demands; returns every demand whose links changed
+    (they included). Links depend only on the two demands' texts and scopes, so relinking many
+    demands at once gives what relinking them one after another would."""
+    ids = [row.id for row in rows]
+    before = {other for others in (await neighbours_of(uow, ids)).values() for other in others}
+    for chunk in _chunks(ids):
+        await uow.session.execute(delete(DemandTerm).where(DemandTerm.demand_id.in_(chunk)))
+        await uow.session.execute(delete(DemandLink).where(
+            or_(DemandLink.demand_id.in_(chunk), DemandLink.other_id.in_(chunk))))
+    indexed = [row for row in rows if row.is_open and row.terms]
+    terms = [{"term": term, "demand_id": row.id} for row in indexed for term in row.terms]
+    if terms:
+        await uow.session.execute(insert(DemandTerm), terms)
+    pairs: dict[tuple[str, str], float] = {}
+    for row in indexed:  # after every term is in: demands relinked together find each other
         for other_id, score in grouping.similar_to(text_of(row), await _candidates(uow, row)):
-            uow.session.add_all([DemandLink(demand_id=row.id, other_id=other_id, similarity=score),
-                                 DemandLink(demand_id=other_id, other_id=row.id, similarity=score)])
-            after.add(other_id)
-    await uow.session.flush()
-    return {row.id} | before | after
+            pairs[(row.id, other_id)] = pairs[(other_id, row.id)] = score
+    if pairs:
+        await uow.session.execute(insert(DemandLink), [
+            {"demand_id": a, "other_id": b, "similarity": score} for (a, b), score in pairs.items()])
+    return set(ids) | before | {b for _, b in pairs}
 
 
 async def _candidates(uow: UnitOfWork, row: DemandView) -> list[DemandText]:
@@ -56,13 +63,15 @@ async def _candidates(uow: UnitOfWork, row: DemandView) -> list[DemandText]:
               .where(DemandTerm.term.in_(row.terms), DemandTerm.demand_id != row.id)
               .group_by(DemandTerm.demand_id)
               .having(func.count() >= grouping.min_shared_terms(len(row.terms))))
-    query = select(DemandView).where(DemandView.id.in_(shared), DemandView.is_open)
+    query = select(DemandView.id, DemandView.function_code, DemandView.service_id,
+                   DemandView.terms).where(DemandView.id.in_(shared), DemandView.is_open)
     if row.service_id:
         query = query.where(or_(DemandView.service_id == row.service_id,
                                 _same_function(row.function_code)))
     else:
         query = query.where(_same_function(row.function_code))
-    return [text_of(other) for other in await uow.session.scalars(query)]
+    return [DemandText(demand_id, function_code, service_id, frozenset(terms or ()))
+            for demand_id, function_code, service_id, terms in await uow.session.execute(query)]
 
 
 def _same_function(function_code: str | None):
@@ -74,7 +83,7 @@ def _same_function(function_code: str | None):
 async def regroup(uow: UnitOfWork, touched: Iterable[str]) -> set[str]:
     """Recomputes the groups reachable from `touched`; returns the group ids before and after."""
     links = await _component_links(uow, touched)
-    rows = {row.id: row for row in await _rows(uow, links)}
+    rows = {row.id: row for row in await demands(uow, links)}
     group_ids: set[str] = set()
     for component in grouping.components(links, links):
         members = {demand_id: rows[demand_id].submitted_at for demand_id in component
@@ -99,7 +108,7 @@ async def _component_links(uow: UnitOfWork, touched: Iterable[str]) -> dict[str,
     return links
 
 
-async def _rows(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
+async def demands(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
     rows = []
     for chunk in _chunks(list(demand_ids)):
         rows += list(await uow.session.scalars(select(DemandView).where(DemandView.id.in_(chunk))))

@@ -142,16 +142,6 @@ async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Itera
 REPEAT_KEYS = ("distinct_customers", "distinct_segments", "customer_ids")
 
 
-async def customers_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:
-    """The customers who raised these demands."""
-    demand_ids = sorted(set(demand_ids))
-    found: set[str] = set()
-    for start in range(0, len(demand_ids), 500):
-        found |= set(await uow.session.scalars(select(DemandView.customer_id).where(
-            DemandView.id.in_(demand_ids[start:start + 500]))))
-    return found
-
-
 async def customers_with_open_demand_on(uow: UnitOfWork, service_id: str) -> set[str]:
     query = select(DemandView.customer_id).where(DemandView.service_id == service_id,
                                                  DemandView.is_open).distinct()

@@ -1,6 +1,7 @@
-"""What events leave for the end of their transaction: rescoring customers and refreshing
-recommendations. A batch of events shares one transaction, so a customer or service touched by
-many of them is recomputed once, under the latest event that touched it."""
+"""What events leave for the end of their transaction: relinking similar demand, rescoring
+customers and refreshing recommendations. A batch of events shares one transaction, so a demand,
+customer or service touched by many of them is recomputed once, under the latest event that
+touched it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from services.prioritizer import advice, handlers
+from services.prioritizer import advice, groups, handlers
 from services.prioritizer.handlers import Cause
 from shared.db import UnitOfWork
 from shared.observability import current_traceparent, within_trace
@@ -19,6 +20,10 @@ class Pending:
 
     def __init__(self) -> None:
         self._customers: dict[str, Cause] = {}
+        # Changed demands: those whose text or scope changed are relinked; all of them may change
+        # the repeat demand of their similar demands. The latest such change is the cause.
+        self._demands: dict[str, bool] = {}  # demand id → relink
+        self._demand_cause: Cause | None = None
         # subject → (when, trace of the step that asked): advice is computed as of that moment.
         self._services: dict[str, tuple[datetime, str | None]] = {}
         self._groups: dict[str, tuple[datetime, str | None]] = {}
@@ -27,6 +32,10 @@ class Pending:
         for customer_id in customer_ids:
             self._customers[customer_id] = cause
 
+    def demand_changed(self, demand_id: str, cause: Cause, *, relink: bool) -> None:
+        self._demands[demand_id] = self._demands.get(demand_id, False) or relink
+        self._demand_cause = cause
+
     def advise(self, at: datetime, *, service_ids: Iterable[str | None] = (),
                group_ids: Iterable[str | None] = ()) -> None:
         asked = (at, current_traceparent())
@@ -34,6 +43,9 @@ class Pending:
         self._groups.update((gid, asked) for gid in group_ids if gid)
 
     async def run(self, uow: UnitOfWork) -> None:
+        if self._demand_cause is not None:
+            with within_trace(self._demand_cause.traceparent):
+                await self._settle_demands(uow, self._demand_cause)
         if self._customers:
             policy = await handlers.current_policy(uow)
             for cause, customer_ids in _by_value(self._customers).items():
@@ -45,6 +57,22 @@ class Pending:
         for (at, traceparent), group_ids in _by_value(self._groups).items():
             with within_trace(traceparent):
                 await advice.refresh(uow, at, group_ids=group_ids)
+
+    async def _settle_demands(self, uow: UnitOfWork, cause: Cause) -> None:
+        """Relinks and regroups what changed text or scope; then the customers of the similar
+        demands whose repeat-demand inputs moved are due for a rescore too."""
+        changed = set(self._demands)
+        relinked = [demand_id for demand_id, relink in self._demands.items() if relink]
+        touched = set(changed)
+        if relinked:
+            rows = await groups.demands(uow, relinked)
+            touched |= await groups.relink(uow, rows)
+            self.advise(cause.at, group_ids=await groups.regroup(uow, touched))
+        unlinked = changed - set(relinked)  # same text: its similar demands count its backers
+        for others in (await groups.neighbours_of(uow, unlinked)).values():
+            touched |= set(others)
+        for customer_id in await handlers.customers_whose_repeat_demand_moved(uow, touched - changed):
+            self._customers.setdefault(customer_id, cause)  # a later event of its own stays the cause
 
 
 def _by_value(mapping: dict) -> dict:
