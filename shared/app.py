@@ -8,8 +8,6 @@ import functools
 import json
 import logging
 import re
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,13 +38,14 @@ from shared.http import (
     PROBLEM_SCHEMA,
     BodySizeLimit,
     NulGuard,
+    RequestContext,
     WriteRateLimiter,
     problem_response,
     problem_responses_for,
 )
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade_to_head
-from shared.observability import bind_request_id, configure_tracing, instrument_app
+from shared.observability import configure_tracing, instrument_app
 from shared.observability import configure_logging as _configure_logging
 from shared.schemas import forbid_nul
 from shared.settings import ServiceSettings
@@ -365,23 +364,8 @@ class _Invalid(ProblemError):
 
 
 def _install_middleware(app: FastAPI, settings: ServiceSettings) -> None:
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
-        request.state.request_id = request_id
-        started = time.perf_counter()
-        with bind_request_id(request_id):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        runtime: Runtime | None = getattr(request.app.state, "runtime", None)
-        if runtime is not None:
-            runtime.metrics.http_requests.labels(template, request.method, str(response.status_code)).inc()
-            runtime.metrics.http_latency.labels(template, request.method).observe(
-                time.perf_counter() - started)
-        response.headers["X-Request-ID"] = request_id
-        return response
-
+    # Added first, so it is the innermost: 413 and NUL refusals come before it, as they did.
+    app.add_middleware(RequestContext)
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["*"], allow_headers=["*"],

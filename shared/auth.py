@@ -39,6 +39,11 @@ REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
 MAX_TOKEN_CHARS = 8192
 MAX_SUB_CHARS = 200  # actors are stored in columns of this width
 MAX_ROLES = 20
+# Verified tokens are remembered this long at most (and never past their exp): a client sends the
+# same token with every request, and checking its signature again costs more than a small route.
+# The bound is what a revoked signing key may still be honoured for.
+VERIFIED_TOKEN_SECONDS = 60.0
+VERIFIED_TOKENS_KEPT = 1024
 _CUSTOMER_ID = re.compile(r"^[0-9a-fA-F-]{36}$")
 
 
@@ -117,10 +122,32 @@ class TokenVerifier:
             self._algorithms, self._secret = ["RS256"], None
         else:
             self._algorithms, self._secret = ["HS256"], settings.jwt_secret
+        # token -> (principal, monotonic deadline); only tokens that passed every check are kept.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_CHARS:
             raise invalid_token("token is too long")
+        known = self._verified.get(token)
+        if known is not None:
+            if time.monotonic() < known[1]:
+                return known[0]
+            del self._verified[token]
+        principal, claims = await self._decode(token)
+        self._remember(token, principal, int(claims["exp"]))
+        return principal
+
+    def _remember(self, token: str, principal: Principal, exp: float) -> None:
+        """Keeps a verified token until it would be refused as expired, VERIFIED_TOKEN_SECONDS at most."""
+        # PyJWT refuses a token once exp <= now - leeway: valid while now < exp + leeway.
+        valid_for = min(exp + self._leeway - time.time(), VERIFIED_TOKEN_SECONDS)
+        if valid_for <= 0:
+            return
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (principal, time.monotonic() + valid_for)
+
+    async def _decode(self, token: str) -> tuple[Principal, dict]:
         try:
             key = self._secret
             if self._jwks is not None:
@@ -132,7 +159,7 @@ class TokenVerifier:
             raise ServiceUnavailable("the token issuer's signing keys cannot be fetched now") from None
         except jwt.PyJWTError as error:
             raise invalid_token(f"invalid token: {error}") from None
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), claims
 
 
 def invalid_token(detail: str) -> Unauthorized:

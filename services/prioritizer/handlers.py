@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.prioritizer import events, inputs
 from services.prioritizer.domain import (
@@ -81,7 +82,7 @@ async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause: Cause, pol
     by_customer: dict[str, list[DemandView]] = {}
     for demand in demands:
         by_customer.setdefault(demand.customer_id, []).append(demand)
-    changed = 0
+    changes = _ScoreChanges(cause)
     for rows in by_customer.values():
         items = [inputs.demand_input(row, context) for row in rows]
         as_of = {row.id: max(cause.at, row.submitted_at) for row in rows}
@@ -89,26 +90,60 @@ async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause: Cause, pol
         for ranked in score_customer_items(items, policy, as_of):
             row = rows_by_id[ranked.demand_id]
             customer = context.customers.get(row.customer_id)
-            row.segment = customer.segment if customer else None
-            changed += _record_score(uow, row, ranked.score, cause)
-    return changed
+            changes.add(uow, row, ranked.score, customer.segment if customer else None)
+    await changes.write(uow)
+    return len(changes)
 
 
-def _record_score(uow: UnitOfWork, row: DemandView, score, cause: Cause) -> int:
-    """Stores a new score with its trail and event; an unchanged score leaves no trace."""
-    explanation = score.as_dict()
-    if row.score_version and row.score == score.score and row.explanation == explanation:
-        return 0
-    previous = row.score if row.score_version else None
-    row.score, row.explanation, row.scored_at = score.score, explanation, cause.at
-    row.score_version += 1
-    uow.session.add(ScoreChangeRow(demand_id=row.id, previous_score=previous, score=score.score,
-                                   policy_version=score.policy_version, cause_event_id=cause.event_id,
-                                   cause_type=cause.event_type, at=cause.at))
-    uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type, cause.actor))
-    if cause.event_id:  # ranking freshness: from the event's time to its score change
-        observe_ranking_freshness(cause.event_type, cause.at)
-    return 1
+class _ScoreChanges:
+    """New scores with their trail and events, written in bulk: a customer change can move
+    thousands of scores, and one statement per table beats one ORM object per row."""
+
+    def __init__(self, cause: Cause) -> None:
+        self._cause = cause
+        self._rows: list[dict] = []
+        self._trail: list[dict] = []
+        self._segments: list[dict] = []
+
+    def __len__(self) -> int:
+        return len(self._trail)
+
+    def add(self, uow: UnitOfWork, row: DemandView, score, segment: str | None) -> None:
+        """Stores a new score with its trail and event; an unchanged score leaves no trace."""
+        explanation = score.as_dict()
+        if row.score_version and row.score == score.score and row.explanation == explanation:
+            if row.segment != segment:  # a label for filtering, not a score change
+                set_committed_value(row, "segment", segment)
+                self._segments.append({"demand_id": row.id, "segment": segment})
+            return
+        cause = self._cause
+        previous = row.score if row.score_version else None
+        values = {"score": score.score, "explanation": explanation, "scored_at": cause.at,
+                  "score_version": row.score_version + 1, "segment": segment}
+        for name, value in values.items():  # the session's copy, already as written below
+            set_committed_value(row, name, value)
+        self._rows.append({"demand_id": row.id, **values})
+        self._trail.append({"demand_id": row.id, "previous_score": previous, "score": score.score,
+                            "policy_version": score.policy_version,
+                            "cause_event_id": cause.event_id, "cause_type": cause.event_type,
+                            "at": cause.at})
+        uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type,
+                                         cause.actor))
+        if cause.event_id:  # ranking freshness: from the event's time to its score change
+            observe_ranking_freshness(cause.event_type, cause.at)
+
+    async def write(self, uow: UnitOfWork) -> None:
+        for rows in (self._rows, self._segments):
+            if rows:
+                await uow.session.execute(_update_by_id(rows[0].keys()), rows)
+        if self._trail:
+            await uow.session.execute(insert(ScoreChangeRow.__table__), self._trail)
+
+
+def _update_by_id(names):
+    table = DemandView.__table__
+    return update(table).where(table.c.id == bindparam("demand_id")).values(
+        {name: bindparam(name) for name in names if name != "demand_id"})
 
 
 async def customers_to_rescore_for(uow: UnitOfWork, customer_id: str) -> set[str]:

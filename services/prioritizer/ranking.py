@@ -4,10 +4,10 @@ position for volume dampening, then scored. Pure: inputs in, scores out."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from services.prioritizer.scoring import DemandInput, Policy, Score, at_position, score_demand
+from services.prioritizer.scoring import DemandInput, Policy, Score, at_position, undamped_factors
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,13 @@ def score_customer_items(items: Iterable[DemandInput], policy: Policy,
     down the customer's own better items, and its own weight shrinks with every item before it.
     """
     items = list(items)
-    undamped = {item.demand_id: score_demand(replace(item, own_position=1), policy,
-                                             as_of[item.demand_id]) for item in items}
-    ordered = sorted(items, key=lambda item: (-undamped[item.demand_id].score, item.submitted_at,
+    undamped = {item.demand_id: undamped_factors(item, policy, as_of[item.demand_id])
+                for item in items}
+    base = {demand_id: sum(factor.contribution for factor in factors)
+            for demand_id, factors in undamped.items()}
+    ordered = sorted(items, key=lambda item: (-round(base[item.demand_id], 6), item.submitted_at,
                                               item.demand_id))
-    return [Ranked(item.demand_id, position,
-                   at_position(undamped[item.demand_id].factors, position, policy))
+    return [Ranked(item.demand_id, position, at_position(undamped[item.demand_id], position, policy))
             for position, item in enumerate(ordered, start=1)]
 
 

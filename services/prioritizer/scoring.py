@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +71,11 @@ class Policy:
     weights: Mapping[str, float]
     segment_weights: Mapping[str, float]
 
+    @cached_property
+    def dampening_scale(self) -> float:
+        """Computed once per policy, not once per scored item."""
+        return dampening_scale(self.weights)
+
 
 @dataclass(frozen=True)
 class Factor:
@@ -94,30 +100,38 @@ class Score:
 
 def score_demand(item: DemandInput, policy: Policy, as_of: datetime) -> Score:
     """The score of one demand under a policy, as of a moment given by the caller (an event's time)."""
-    values = {
-        "strategic_importance": strategic_importance(item),
-        "segment_weight": segment_weight(item, policy.segment_weights),
-        "pain": pain(item),
-        "reach": reach(item),
-        "repeat_demand": repeat_demand(item),
-        "satisfaction_gap": satisfaction_gap(item),
-        "effort": effort(item),
-        "age": age(item, as_of),
-        "maturity_fit": maturity_fit(item),
-    }
+    return at_position(undamped_factors(item, policy, as_of), item.own_position, policy)
+
+
+def undamped_factors(item: DemandInput, policy: Policy, as_of: datetime) -> tuple[Factor, ...]:
+    """Every factor but the volume dampening, which depends on the item's place among its
+    customer's items: ranking.py orders those by the sum of these first."""
+    values = (
+        ("strategic_importance", strategic_importance(item)),
+        ("segment_weight", segment_weight(item, policy.segment_weights)),
+        ("pain", pain(item)),
+        ("reach", reach(item)),
+        ("repeat_demand", repeat_demand(item)),
+        ("satisfaction_gap", satisfaction_gap(item)),
+        ("effort", effort(item)),
+        ("age", age(item, as_of)),
+        ("maturity_fit", maturity_fit(item)),
+    )
+    weights = policy.weights
     factors = []
-    for name, (value, inputs, explanation) in values.items():
-        weight = float(policy.weights.get(name, 0.0))
+    for name, (value, inputs, explanation) in values:
+        weight = float(weights.get(name, 0.0))
         value = round(_clamp(value), 6)
         factors.append(Factor(name, value, weight, round(weight * value, 6), inputs, explanation))
-    return at_position(tuple(factors), item.own_position, policy)
+    return tuple(factors)
 
 
 def at_position(undamped: tuple[Factor, ...], position: int, policy: Policy) -> Score:
     """The score from the undamped factors, with the dampening of the customer's k-th item added."""
     factors = [factor for factor in undamped if factor.name != DAMPENING]
     base = sum(factor.contribution for factor in factors)
-    value, inputs, explanation = volume_dampening(position, base, policy.weights)
+    value, inputs, explanation = volume_dampening(position, base, policy.weights,
+                                                  policy.dampening_scale)
     weight = float(policy.weights.get(DAMPENING, 0.0))
     factors.append(Factor(DAMPENING, value, weight, round(weight * value, 6), inputs, explanation))
     total = round(sum(factor.contribution for factor in factors), 6)
@@ -214,7 +228,8 @@ def maturity_fit(item: DemandInput):
             f"maturity {maturity}/5 for a {kind} need")
 
 
-def volume_dampening(position: int, base: float, weights: Mapping[str, float]):
+def volume_dampening(position: int, base: float, weights: Mapping[str, float],
+                     scale: float | None = None):
     """The k-th most valuable open item of one customer keeps a share of its value that falls as 1/k.
 
     value = (1 - 1/k) × base / N, where base is the score before dampening and N the larger of the
@@ -224,7 +239,7 @@ def volume_dampening(position: int, base: float, weights: Mapping[str, float]):
     number at most best_base / t, however many it submits.
     """
     k = max(position, 1)
-    return (dampening_value(k, base, weights),
+    return (dampening_value(k, base, weights, scale),
             {"position_among_own_open_items": k, "undamped_score": round(base, 6)},
             "the customer's most valuable open item" if k == 1
             else f"the customer's #{k} open item, dampened")
@@ -254,4 +269,4 @@ def _backers(item: DemandInput) -> tuple[Backer, ...]:
 
 
 def _clamp(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
+    return 0.0 if value < 0.0 else 1.0 if value > 1.0 else value
