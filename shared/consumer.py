@@ -28,6 +28,17 @@ from shared.observability import consuming
 log = logging.getLogger("pmo.consumer")
 
 EventHandler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]
+BatchPreparation = Callable[[Sequence[CloudEvent], UnitOfWork], Awaitable[None]]
+
+
+class Handlers(dict[str, EventHandler]):
+    """Event type → handler, and what to load once for a whole batch before its handlers run
+    (the rows its events name, in one query rather than one per event)."""
+
+    def __init__(self, handlers: Mapping[str, EventHandler],
+                 prepare: BatchPreparation | None = None) -> None:
+        super().__init__(handlers)
+        self.prepare = prepare
 MAX_RESTART_BACKOFF_SECONDS = 5.0
 # Headers of a parked record: why, where it came from, and which consumer group parked it.
 DLQ_ERROR_HEADER = "pmo-error"
@@ -67,6 +78,9 @@ async def apply_batch(db: Database, handlers: Mapping[str, EventHandler],
     applied: list[CloudEvent] = []
     async with db.uow() as uow:
         seen = await handled_among(uow, [event.id for event in routed])
+        prepare = getattr(handlers, "prepare", None)
+        if prepare is not None:
+            await prepare([event for event in routed if event.id not in seen], uow)
         for event in routed:
             if event.id in seen:
                 continue

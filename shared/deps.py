@@ -10,7 +10,9 @@ from shared.auth import Principal, authorize
 from shared.db import Database
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
+    # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread hop
+    # per request for an attribute read.
     return request.app.state.runtime.db
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.prioritizer import advice, grouping, handlers
@@ -14,6 +15,7 @@ from services.prioritizer.models import (
     ServiceView,
 )
 from services.prioritizer.pending import Pending
+from shared.consumer import Handlers
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
 from shared.observability import current_traceparent
@@ -39,7 +41,8 @@ async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
 
 async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     data = event.data
-    row = await uow.session.get(DemandView, data["id"])
+    pending = uow.deferred(Pending)
+    row = await pending.demand(uow, data["id"])
     if row is not None and row.version >= event.aggregateversion:
         return
     fields = {
@@ -58,12 +61,16 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     if row is None:
         row = DemandView(id=data["id"], score=0.0, score_version=0, explanation={},
                          scored_at=event.time, segment=None, group_id=None, **fields)
+        pending.added(row)
         uow.session.add(row)
     else:
         for name, value in fields.items():
             setattr(row, name, value)
-    await _replace_endorsements(uow, row.id, row.endorsed_by)
-    pending = uow.deferred(Pending)
+    known = await pending.endorsers(uow, row.id)
+    for customer_id in dict.fromkeys(row.endorsed_by):
+        if customer_id not in known:
+            known.add(customer_id)
+            uow.session.add(EndorsementView(demand_id=row.id, customer_id=customer_id))
     cause = _cause(event)
     pending.demand_changed(row.id, cause, relink=_similarity_key(row) != before)
     pending.rescore({row.customer_id}, cause)
@@ -72,12 +79,6 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
 
 def _similarity_key(row: DemandView) -> tuple:
     return (tuple(row.terms or ()), row.function_code, row.service_id, row.is_open)
-
-
-async def _replace_endorsements(uow: UnitOfWork, demand_id: str, endorsers: list[str]) -> None:
-    for customer_id in endorsers:
-        if await uow.session.get(EndorsementView, (demand_id, customer_id)) is None:
-            uow.session.add(EndorsementView(demand_id=demand_id, customer_id=customer_id))
 
 
 async def on_service_changed(event: CloudEvent, uow: UnitOfWork) -> None:
@@ -131,15 +132,23 @@ _SUMS = ("responses", "csat_sum", "perceived_value_sum", "effort_responses", "ef
          "mature_effort_sum")
 
 
-HANDLERS = {
+DEMAND_EVENTS = ("pmo.demand.submitted", "pmo.demand.updated", "pmo.demand.status_changed",
+                 "pmo.demand.endorsed")
+
+
+async def prepare_batch(events: Sequence[CloudEvent], uow: UnitOfWork) -> None:
+    """The demands a batch's events name, loaded together before their handlers run."""
+    await uow.deferred(Pending).load_demands(
+        uow, {event.data["id"] for event in events
+              if event.type in DEMAND_EVENTS and isinstance(event.data.get("id"), str)})
+
+
+HANDLERS = Handlers({
     "pmo.customer.registered": on_customer_changed,
     "pmo.customer.updated": on_customer_changed,
-    "pmo.demand.submitted": on_demand_changed,
-    "pmo.demand.updated": on_demand_changed,
-    "pmo.demand.status_changed": on_demand_changed,
-    "pmo.demand.endorsed": on_demand_changed,
+    **dict.fromkeys(DEMAND_EVENTS, on_demand_changed),
     "pmo.service.proposed": on_service_changed,
     "pmo.service.updated": on_service_changed,
     "pmo.service.lifecycle_changed": on_service_changed,
     "pmo.feedback.submitted": on_feedback_submitted,
-}
+}, prepare=prepare_batch)

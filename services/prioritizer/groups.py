@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from services.prioritizer import grouping
 from services.prioritizer.grouping import DemandText
@@ -48,8 +48,9 @@ async def relink(uow: UnitOfWork, rows: list[DemandView]) -> set[str]:
     if terms:
         await uow.session.execute(insert(DemandTerm), terms)
     pairs: dict[tuple[str, str], float] = {}
-    for row in indexed:  # after every term is in: demands relinked together find each other
-        for other_id, score in grouping.similar_to(text_of(row), await _candidates(uow, row)):
+    candidates = await _candidates(uow, indexed)  # after every term is in: they find each other
+    for row in indexed:
+        for other_id, score in grouping.similar_to(text_of(row), candidates.get(row.id, ())):
             pairs[(row.id, other_id)] = pairs[(other_id, row.id)] = score
     if pairs:
         await uow.session.execute(insert(DemandLink), [
@@ -57,27 +58,35 @@ async def relink(uow: UnitOfWork, rows: list[DemandView]) -> set[str]:
     return set(ids) | before | {b for _, b in pairs}
 
 
-async def _candidates(uow: UnitOfWork, row: DemandView) -> list[DemandText]:
-    """Open demands in a compatible scope sharing at least θ·|terms| terms (the Jaccard bound)."""
-    shared = (select(DemandTerm.demand_id)
-              .where(DemandTerm.term.in_(row.terms), DemandTerm.demand_id != row.id)
-              .group_by(DemandTerm.demand_id)
-              .having(func.count() >= grouping.min_shared_terms(len(row.terms))))
-    query = select(DemandView.id, DemandView.function_code, DemandView.service_id,
-                   DemandView.terms).where(DemandView.id.in_(shared), DemandView.is_open)
-    if row.service_id:
-        query = query.where(or_(DemandView.service_id == row.service_id,
-                                _same_function(row.function_code)))
-    else:
-        query = query.where(_same_function(row.function_code))
-    return [DemandText(demand_id, function_code, service_id, frozenset(terms or ()))
-            for demand_id, function_code, service_id, terms in await uow.session.execute(query)]
+async def _candidates(uow: UnitOfWork, rows: list[DemandView]) -> dict[str, list[DemandText]]:
+    """For each demand, the open demands sharing at least θ·|terms| of its terms (the Jaccard
+    bound), found through the token index: a self-join per chunk, not a query per demand."""
+    ours, theirs = DemandTerm.__table__.alias("ours"), DemandTerm.__table__.alias("theirs")
+    needed = {row.id: grouping.min_shared_terms(len(row.terms)) for row in rows}
+    shared: dict[str, list[str]] = {}
+    for chunk in _chunks(list(needed)):
+        query = (select(ours.c.demand_id, theirs.c.demand_id, func.count())
+                 .join(theirs, and_(theirs.c.term == ours.c.term,
+                                    theirs.c.demand_id != ours.c.demand_id))
+                 .where(ours.c.demand_id.in_(chunk))
+                 .group_by(ours.c.demand_id, theirs.c.demand_id))
+        for demand_id, other_id, count in await uow.session.execute(query):
+            if count >= needed[demand_id]:
+                shared.setdefault(demand_id, []).append(other_id)
+    texts = await _open_texts(uow, {other for others in shared.values() for other in others})
+    return {demand_id: [texts[other] for other in others if other in texts]
+            for demand_id, others in shared.items()}
 
 
-def _same_function(function_code: str | None):
-    if function_code is None:
-        return DemandView.function_code.is_(None)
-    return DemandView.function_code == function_code
+async def _open_texts(uow: UnitOfWork, demand_ids: set[str]) -> dict[str, DemandText]:
+    texts: dict[str, DemandText] = {}
+    for chunk in _chunks(sorted(demand_ids)):
+        query = select(DemandView.id, DemandView.function_code, DemandView.service_id,
+                       DemandView.terms).where(DemandView.id.in_(chunk), DemandView.is_open)
+        for demand_id, function_code, service_id, terms in await uow.session.execute(query):
+            texts[demand_id] = DemandText(demand_id, function_code, service_id,
+                                          frozenset(terms or ()))
+    return texts
 
 
 async def regroup(uow: UnitOfWork, touched: Iterable[str]) -> set[str]:

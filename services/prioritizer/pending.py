@@ -9,8 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from services.prioritizer import advice, groups, handlers
 from services.prioritizer.handlers import Cause
+from services.prioritizer.models import DemandView, EndorsementView
 from shared.db import UnitOfWork
 from shared.observability import current_traceparent, within_trace
 
@@ -19,6 +22,10 @@ class Pending:
     """Collected by `uow.deferred(Pending)`; run once by the unit of work before it commits."""
 
     def __init__(self) -> None:
+        # The batch's demands and their endorsers, loaded once: later events of the batch see
+        # what earlier ones did without a flush (an INSERT round trip) per event.
+        self._rows: dict[str, DemandView | None] = {}
+        self._endorsers: dict[str, set[str]] = {}
         self._customers: dict[str, Cause] = {}
         # Changed demands: those whose text or scope changed are relinked; all of them may change
         # the repeat demand of their similar demands. The latest such change is the cause.
@@ -27,6 +34,38 @@ class Pending:
         # subject → (when, trace of the step that asked): advice is computed as of that moment.
         self._services: dict[str, tuple[datetime, str | None]] = {}
         self._groups: dict[str, tuple[datetime, str | None]] = {}
+
+    async def load_demands(self, uow: UnitOfWork, demand_ids: set[str]) -> None:
+        """The rows and endorsers of the demands a batch names, in a query or two each."""
+        ids = sorted(demand_ids - set(self._rows))
+        self._rows |= dict.fromkeys(ids)
+        self._endorsers |= {demand_id: set() for demand_id in ids}
+        with uow.session.no_autoflush:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for row in await uow.session.scalars(select(DemandView).where(DemandView.id.in_(chunk))):
+                    self._rows[row.id] = row
+                for demand_id, customer_id in await uow.session.execute(
+                        select(EndorsementView.demand_id, EndorsementView.customer_id)
+                        .where(EndorsementView.demand_id.in_(chunk))):
+                    self._endorsers[demand_id].add(customer_id)
+
+    async def demand(self, uow: UnitOfWork, demand_id: str) -> DemandView | None:
+        if demand_id not in self._rows:
+            with uow.session.no_autoflush:
+                self._rows[demand_id] = await uow.session.get(DemandView, demand_id)
+        return self._rows[demand_id]
+
+    def added(self, row: DemandView) -> None:
+        self._rows[row.id] = row
+
+    async def endorsers(self, uow: UnitOfWork, demand_id: str) -> set[str]:
+        """Who is recorded as endorsing the demand; the caller adds to it what it records."""
+        if demand_id not in self._endorsers:
+            with uow.session.no_autoflush:
+                self._endorsers[demand_id] = set(await uow.session.scalars(
+                    select(EndorsementView.customer_id).where(EndorsementView.demand_id == demand_id)))
+        return self._endorsers[demand_id]
 
     def rescore(self, customer_ids: Iterable[str], cause: Cause) -> None:
         for customer_id in customer_ids:
