@@ -11,8 +11,10 @@ RECOMMENDATION_CHANGED = "pmo.recommendation.changed"
 
 
 def reprioritized(row: DemandView, previous_score: float | None, cause_event_id: str | None,
-                  cause_type: str, cause_actor: str | None = None) -> CloudEvent:
-    """`aggregateversion` counts the demand's score changes, so consumers keep the newest."""
+                  cause_type: str, cause_actor: str | None = None,
+                  traceparent: str | None = None) -> CloudEvent:
+    """`aggregateversion` counts the demand's score changes, so consumers keep the newest; the
+    trace is the cause's, which may not be the current one when scores settle at a commit."""
     data = {
         "demand_id": row.id, "customer_id": row.customer_id, "title": row.title,
         "status": row.status, "segment": row.segment, "score": row.score,
@@ -21,7 +23,7 @@ def reprioritized(row: DemandView, previous_score: float | None, cause_event_id:
                     for factor in row.explanation["factors"]],
         "cause": {"event_id": cause_event_id, "type": cause_type, "actor": cause_actor},
     }
-    return new_event(SOURCE, DEMAND_REPRIORITIZED, row.id, data, row.score_version)
+    return new_event(SOURCE, DEMAND_REPRIORITIZED, row.id, data, row.score_version, traceparent)
 
 
 def recommendation_changed(row: RecommendationRow, previous_action: str | None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,39 +58,42 @@ async def ensure_default_policy(uow: UnitOfWork) -> None:
     await uow.commit()
 
 
-async def rescore_customers(uow: UnitOfWork, customer_ids: Iterable[str], cause: Cause,
+async def rescore_customers(uow: UnitOfWork, causes: Mapping[str, Cause],
                             policy: Policy | None = None) -> int:
-    """Rescores the open items of these customers; returns how many scores changed."""
-    customer_ids = sorted(set(customer_ids))
+    """Rescores the open items of these customers, each under its own cause, in one pass;
+    returns how many scores changed."""
+    customer_ids = sorted(causes)
     if not customer_ids:
         return 0
     demands: list[DemandView] = []
     for start in range(0, len(customer_ids), 500):
         demands += list(await uow.session.scalars(select(DemandView).where(
             DemandView.customer_id.in_(customer_ids[start:start + 500]), DemandView.is_open)))
-    return await _rescore(uow, demands, cause, policy or await current_policy(uow))
+    return await _rescore(uow, demands, causes.__getitem__, policy or await current_policy(uow))
 
 
 async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
     """Rescores every open item (a policy change)."""
     demands = list(await uow.session.scalars(select(DemandView).where(DemandView.is_open)))
-    return await _rescore(uow, demands, cause, policy)
+    return await _rescore(uow, demands, lambda _customer_id: cause, policy)
 
 
-async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause: Cause, policy: Policy) -> int:
+async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause_of: Callable[[str], Cause],
+                   policy: Policy) -> int:
     context = await inputs.load_context(uow, demands)
     by_customer: dict[str, list[DemandView]] = {}
     for demand in demands:
         by_customer.setdefault(demand.customer_id, []).append(demand)
-    changes = _ScoreChanges(cause)
-    for rows in by_customer.values():
+    changes = _ScoreChanges()
+    for customer_id, rows in by_customer.items():
+        cause = cause_of(customer_id)
         items = [inputs.demand_input(row, context) for row in rows]
         as_of = {row.id: max(cause.at, row.submitted_at) for row in rows}
         rows_by_id = {row.id: row for row in rows}
         for ranked in score_customer_items(items, policy, as_of):
             row = rows_by_id[ranked.demand_id]
             customer = context.customers.get(row.customer_id)
-            changes.add(uow, row, ranked.score, customer.segment if customer else None)
+            changes.add(uow, row, ranked.score, customer.segment if customer else None, cause)
     await changes.write(uow)
     return len(changes)
 
@@ -99,8 +102,7 @@ class _ScoreChanges:
     """New scores with their trail and events, written in bulk: a customer change can move
     thousands of scores, and one statement per table beats one ORM object per row."""
 
-    def __init__(self, cause: Cause) -> None:
-        self._cause = cause
+    def __init__(self) -> None:
         self._rows: list[dict] = []
         self._trail: list[dict] = []
         self._segments: list[dict] = []
@@ -108,7 +110,8 @@ class _ScoreChanges:
     def __len__(self) -> int:
         return len(self._trail)
 
-    def add(self, uow: UnitOfWork, row: DemandView, score, segment: str | None) -> None:
+    def add(self, uow: UnitOfWork, row: DemandView, score, segment: str | None,
+            cause: Cause) -> None:
         """Stores a new score with its trail and event; an unchanged score leaves no trace."""
         explanation = score.as_dict()
         if row.score_version and row.score == score.score and row.explanation == explanation:
@@ -116,7 +119,6 @@ class _ScoreChanges:
                 set_committed_value(row, "segment", segment)
                 self._segments.append({"demand_id": row.id, "segment": segment})
             return
-        cause = self._cause
         previous = row.score if row.score_version else None
         values = {"score": score.score, "explanation": explanation, "scored_at": cause.at,
                   "score_version": row.score_version + 1, "segment": segment}
@@ -128,7 +130,7 @@ class _ScoreChanges:
                             "cause_event_id": cause.event_id, "cause_type": cause.event_type,
                             "at": cause.at})
         uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type,
-                                         cause.actor))
+                                         cause.actor, cause.traceparent))
         if cause.event_id:  # ranking freshness: from the event's time to its score change
             observe_ranking_freshness(cause.event_type, cause.at)
 

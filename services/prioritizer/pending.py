@@ -85,11 +85,7 @@ class Pending:
         if self._demand_cause is not None:
             with within_trace(self._demand_cause.traceparent):
                 await self._settle_demands(uow, self._demand_cause)
-        if self._customers:
-            policy = await handlers.current_policy(uow)
-            for cause, customer_ids in _by_value(self._customers).items():
-                with within_trace(cause.traceparent):
-                    await handlers.rescore_customers(uow, customer_ids, cause, policy)
+        await handlers.rescore_customers(uow, self._customers)
         for (at, traceparent), service_ids in _by_value(self._services).items():
             with within_trace(traceparent):
                 await advice.refresh(uow, at, service_ids=service_ids)
