@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import re
@@ -84,3 +85,52 @@ def percentile(values: list[float], fraction: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class LightPoster:
+    """JSON POSTs over kept-alive HTTP/1.1 connections on raw asyncio streams.
+
+    A load generator shares the machine with the services it measures; httpx spends about as
+    much CPU per request as the server does, this a small fraction of it, so the cores go to
+    the system under test. Only what these benchmarks send and receive is understood:
+    fixed-length bodies, no redirects, no TLS.
+    """
+
+    def __init__(self, url: str, connections: int) -> None:
+        host_port = url.removeprefix("http://").split("/")[0]
+        self._host, port = host_port.split(":")
+        self._port = int(port)
+        self._idle: asyncio.Queue = asyncio.Queue()
+        for _ in range(connections):
+            self._idle.put_nowait(None)  # opened on first use
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        connection = await self._idle.get()
+        try:
+            if connection is None:
+                connection = await asyncio.open_connection(self._host, self._port)
+            reader, writer = connection
+            head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\nContent-Type: "
+                         f"application/json\r\nContent-Length: {len(body)}\r\n{head}\r\n"
+                         .encode() + body)
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            answer = await reader.readexactly(length)
+        except BaseException:
+            if connection is not None:
+                connection[1].close()
+            self._idle.put_nowait(None)
+            raise
+        self._idle.put_nowait(connection)
+        return status, answer
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            connection = self._idle.get_nowait()
+            if connection is not None:
+                connection[1].close()

@@ -1,8 +1,9 @@
 """2. Freshness: a 201 on intake to the demand ranked on the prioritizer, at a fixed rate.
 
 Intake and the prioritizer run as real processes (pmo.stack.Stack) on the real broker under a unique
-topic prefix. "Ranked" is the prioritizer's committed row with a score (its SQLite database polled
-every 10 ms). Baseline in the same run: raw aiokafka produce-to-consume latency on the same broker.
+topic prefix. "Ranked" is the prioritizer's first committed score-trail row for the demand (its SQLite database
+polled every 10 ms for rows past the last seen). The load generator is bench.common.LightPoster:
+it shares the two cores with the services, so it must cost them little. Baseline in the same run: raw aiokafka produce-to-consume latency on the same broker.
 `python -m bench.freshness --rate 100 --seconds 20`.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
 import tempfile
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import free_port, machine, percentile
+from bench.common import LightPoster, free_port, machine, percentile
 from pmo.stack import Stack
 from shared.auth import issue_token
 from shared.settings import DEVELOPMENT_JWT_SECRET
@@ -61,41 +63,48 @@ async def submit(intake: str, rate: float, seconds: float, token: str, customers
     done = asyncio.Event()
 
     async def poll() -> None:
+        """New score-trail rows since the last look: the first one of a demand is its ranking."""
         connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        seen = 0
         try:
             while not done.is_set() or len(ranked) < len(accepted):
                 now = time.perf_counter()
-                for (demand_id,) in connection.execute(
-                        "SELECT id FROM demands WHERE score_version > 0"):
+                for row_id, demand_id in connection.execute(
+                        "SELECT id, demand_id FROM score_history WHERE id > ? ORDER BY id", (seen,)):
                     ranked.setdefault(demand_id, now)
+                    seen = row_id
                 await asyncio.sleep(0.01)
                 if done.is_set() and now - done_at > 60:
                     return
         finally:
             connection.close()
 
-    async def one(client: httpx.AsyncClient, n: int) -> None:
+    async def one(n: int) -> None:
         nonlocal failed
+        body = json.dumps({
+            "customer_id": customers[n % len(customers)], "severity": 3,
+            "title": f"{uuid.uuid4().hex[:10]} {uuid.uuid4().hex[:10]}", "kind": "pain_point",
+            "problem": f"{uuid.uuid4().hex[:10]} {uuid.uuid4().hex[:10]}"}).encode()
         try:
-            answer = await client.post(intake + "/v1/demands", headers={
-                "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}, json={
-                "customer_id": customers[n % len(customers)], "severity": 3,
-                "title": f"{uuid.uuid4().hex[:10]} {uuid.uuid4().hex[:10]}", "kind": "pain_point",
-                "problem": f"{uuid.uuid4().hex[:10]} {uuid.uuid4().hex[:10]}"})
-        except httpx.HTTPError:
+            status, answer = await poster.post("/v1/demands", body, {
+                "Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())})
+        except (OSError, asyncio.IncompleteReadError, ValueError):
             failed += 1
             return
-        if answer.status_code == 201:
-            accepted[answer.json()["id"]] = time.perf_counter()
+        if status == 201:
+            accepted[json.loads(answer)["id"]] = time.perf_counter()
 
     done_at, failed = 0.0, 0
     poller = asyncio.create_task(poll())
-    async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=100)) as client:
+    poster = LightPoster(intake, connections=100)
+    try:
         tasks, start = [], time.perf_counter()
         for n in range(int(rate * seconds)):
             await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
-            tasks.append(asyncio.create_task(one(client, n)))
+            tasks.append(asyncio.create_task(one(n)))
         await asyncio.gather(*tasks)
+    finally:
+        await poster.close()
     done_at = time.perf_counter()
     done.set()
     await poller

@@ -157,6 +157,7 @@ def _start_messaging(runtime: Runtime) -> None:
             bootstrap_servers=settings.kafka_bootstrap_servers, group_id=settings.consumer_group,
             topic_prefix=settings.kafka_topic_prefix, publisher=runtime.publisher,
             metrics=runtime.metrics, max_retries=settings.consumer_max_retries,
+            batch_size=settings.consumer_batch_size,
             timeout_seconds=settings.kafka_timeout_seconds)
         _background(runtime, _consume_once_topics_exist(runtime.consumer, topics_created), "consumer")
 

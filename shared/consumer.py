@@ -45,8 +45,6 @@ DLQ_ERROR_HEADER = "pmo-error"
 DLQ_SOURCE_TOPIC_HEADER = "pmo-source-topic"
 DLQ_GROUP_HEADER = "pmo-consumer-group"
 MAX_PARKED_BYTES = 512 * 1024
-# Records taken per poll and applied in one transaction: a burst is absorbed in a few commits.
-MAX_BATCH = 500
 
 
 class DeadLetterError(RuntimeError):
@@ -100,7 +98,8 @@ class ConsumerRunner:
 
     def __init__(self, *, db: Database, handlers: Mapping[str, EventHandler], topics: list[str],
                  bootstrap_servers: str, group_id: str, topic_prefix: str, publisher: KafkaPublisher,
-                 metrics: ServiceMetrics, max_retries: int, timeout_seconds: float) -> None:
+                 metrics: ServiceMetrics, max_retries: int, timeout_seconds: float,
+                 batch_size: int = 500) -> None:
         self._db = db
         self._handlers = handlers
         self._topics = [topic_prefix + topic for topic in topics]
@@ -109,6 +108,9 @@ class ConsumerRunner:
         self._publisher = publisher
         self._metrics = metrics
         self._max_retries = max_retries
+        # Records taken per poll and applied in one transaction: a burst is absorbed in a few
+        # commits, and a crash redelivers at most one batch.
+        self._batch_size = batch_size
         self._timeout = timeout_seconds
         self._stopping = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
@@ -138,13 +140,14 @@ class ConsumerRunner:
             bootstrap_servers=self._bootstrap, group_id=self._group_id,
             enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
             request_timeout_ms=int(max(self._timeout, 5) * 1000) + 30000,
-            session_timeout_ms=10000, heartbeat_interval_ms=3000, max_poll_records=MAX_BATCH)
+            session_timeout_ms=10000, heartbeat_interval_ms=3000,
+            max_poll_records=self._batch_size)
         consumer.subscribe(self._topics, listener=_LogRebalance(self._group_id))
         return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
-            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=MAX_BATCH),
+            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=self._batch_size),
                                     self._timeout)
             if batches:
                 await self._process([record for records in batches.values() for record in records])

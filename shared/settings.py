@@ -48,6 +48,7 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = common(1.0, "PMO_OUTBOX_POLL_SECONDS", gt=0)
     outbox_batch_size: int = common(200, "PMO_OUTBOX_BATCH_SIZE", gt=0)
     consumer_max_retries: int = common(3, "PMO_CONSUMER_MAX_RETRIES", ge=0)
+    consumer_batch_size: int = common(500, "PMO_CONSUMER_BATCH_SIZE", gt=0, le=10_000)
     log_level: str = common("INFO", "PMO_LOG_LEVEL")
 
     @model_validator(mode="after")

@@ -123,14 +123,15 @@ class Platform:
         return self.prefix + name
 
 
-def sqlite_platform(broker: Broker, data_dir: Path, names: list[str]) -> Platform:
+def sqlite_platform(broker: Broker, data_dir: Path, names: list[str],
+                    env: dict[str, str] | None = None) -> Platform:
     """Service processes on SQLite files in `data_dir`, sharing the broker under a fresh prefix."""
     prefix = f"f{uuid.uuid4().hex[:8]}."
     ports = {name: free_port() for name in names}
     files = {name: data_dir / f"{name}.db" for name in names}
     databases = {name: f"sqlite+aiosqlite:///{path}" for name, path in files.items()}
-    stack = Stack(log_dir=data_dir / "logs", env=stack_env(broker, prefix, data_dir, databases, ports),
-                  ports=ports)
+    stack = Stack(log_dir=data_dir / "logs",
+                  env=stack_env(broker, prefix, data_dir, databases, ports) | (env or {}), ports=ports)
     return Platform(stack, prefix, files)
 
 

@@ -43,7 +43,10 @@ DEMANDS, FEEDBACK, KILLS = 400, 200, 3
 
 @pytest.fixture(scope="module")
 def platform(broker, tmp_path_factory):
-    platform = sqlite_platform(broker, tmp_path_factory.mktemp("crash"), ["intake", "prioritizer"])
+    # Small batches: a kill must find records applied whose offsets wait for the batch's commit,
+    # several times over a backlog the default batch (500) would swallow in two transactions.
+    platform = sqlite_platform(broker, tmp_path_factory.mktemp("crash"), ["intake", "prioritizer"],
+                               env={"PMO_CONSUMER_BATCH_SIZE": "20"})
     try:
         platform.stack.start()
         platform.stack.wait_ready(timeout=90)
