@@ -22,7 +22,7 @@ from shared.db import Database
 from shared.events import CloudEvent, InvalidEvent, decode_event
 
 
-REPLAY_BATCH = 2000
+REPLAY_BATCH = 10_000
 
 
 @dataclass(frozen=True)

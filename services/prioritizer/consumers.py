@@ -32,11 +32,11 @@ async def on_customer_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     data = event.data
     fields = {"name": data["name"], "segment": data["segment"],
               "strategic_importance": data["strategic_importance"], "maturity": data["maturity"]}
-    if not await keep_newest(uow.session, CustomerView, data["id"], event.aggregateversion, fields):
+    pending = uow.deferred(Pending)
+    if not await keep_newest(uow.session, CustomerView, data["id"], event.aggregateversion, fields,
+                             held=pending.customers):
         return  # an older event arriving late must not undo a newer one
-    await uow.session.flush()
-    uow.deferred(Pending).rescore(await handlers.customers_to_rescore_for(uow, data["id"]),
-                                  _cause(event))
+    pending.customer_changed(data["id"], _cause(event))
 
 
 async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:

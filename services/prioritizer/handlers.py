@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -148,16 +148,21 @@ def _update_by_id(names):
         {name: bindparam(name) for name in names if name != "demand_id"})
 
 
-async def customers_to_rescore_for(uow: UnitOfWork, customer_id: str) -> set[str]:
+async def customers_to_rescore_for(uow: UnitOfWork, customer_ids: Collection[str]) -> set[str]:
     """A customer's change moves its own items and the items it endorsed, and the open items
     similar to either whose repeat demand counts this customer's segment."""
-    endorsed = select(EndorsementView.demand_id).where(EndorsementView.customer_id == customer_id)
-    backed = select(DemandView.id).where(
-        DemandView.is_open, or_(DemandView.customer_id == customer_id, DemandView.id.in_(endorsed)))
-    owners = select(DemandView.customer_id).where(DemandView.id.in_(backed)).distinct()
-    near = select(DemandLink.other_id).where(DemandLink.demand_id.in_(backed))
-    moved = await customers_whose_repeat_demand_moved(uow, await uow.session.scalars(near))
-    return {customer_id, *await uow.session.scalars(owners), *moved}
+    found, near_ids = set(customer_ids), []
+    ordered = sorted(found)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        endorsed = select(EndorsementView.demand_id).where(EndorsementView.customer_id.in_(chunk))
+        backed = select(DemandView.id).where(
+            DemandView.is_open, or_(DemandView.customer_id.in_(chunk), DemandView.id.in_(endorsed)))
+        owners = select(DemandView.customer_id).where(DemandView.id.in_(backed)).distinct()
+        near = select(DemandLink.other_id).where(DemandLink.demand_id.in_(backed))
+        found |= set(await uow.session.scalars(owners))
+        near_ids += list(await uow.session.scalars(near))
+    return found | await customers_whose_repeat_demand_moved(uow, near_ids)
 
 
 async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:

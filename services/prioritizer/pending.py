@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.prioritizer import advice, groups, handlers
 from services.prioritizer.handlers import Cause
-from services.prioritizer.models import DemandView, EndorsementView
+from services.prioritizer.models import CustomerView, DemandView, EndorsementView
 from shared.db import UnitOfWork
 from shared.observability import current_traceparent, within_trace
 
@@ -26,6 +26,11 @@ class Pending:
         # what earlier ones did without a flush (an INSERT round trip) per event.
         self._rows: dict[str, DemandView | None] = {}
         self._endorsers: dict[str, set[str]] = {}
+        self.customers: dict[str, CustomerView] = {}  # for keep_newest(held=...)
+        # Changed customers: their items, the items they endorsed and the similar demands whose
+        # repeat demand counts them are found once for all of them. The latest is the cause.
+        self._changed_customers: set[str] = set()
+        self._customer_cause: Cause | None = None
         self._customers: dict[str, Cause] = {}
         # Changed demands: those whose text or scope changed are relinked; all of them may change
         # the repeat demand of their similar demands. The latest such change is the cause.
@@ -71,6 +76,11 @@ class Pending:
         for customer_id in customer_ids:
             self._customers[customer_id] = cause
 
+    def customer_changed(self, customer_id: str, cause: Cause) -> None:
+        self._customers[customer_id] = cause
+        self._changed_customers.add(customer_id)
+        self._customer_cause = cause
+
     def demand_changed(self, demand_id: str, cause: Cause, *, relink: bool) -> None:
         self._demands[demand_id] = self._demands.get(demand_id, False) or relink
         self._demand_cause = cause
@@ -85,6 +95,9 @@ class Pending:
         if self._demand_cause is not None:
             with within_trace(self._demand_cause.traceparent):
                 await self._settle_demands(uow, self._demand_cause)
+        if self._customer_cause is not None:
+            for customer_id in await handlers.customers_to_rescore_for(uow, self._changed_customers):
+                self._customers.setdefault(customer_id, self._customer_cause)
         await handlers.rescore_customers(uow, self._customers)
         for (at, traceparent), service_ids in _by_value(self._services).items():
             with within_trace(traceparent):
