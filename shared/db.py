@@ -195,7 +195,7 @@ class UnitOfWork:
         self._sessions = sessions
         self.tables = tables
         self._after_commit = after_commit
-        self._publishing = publishing
+        self.publishing = publishing  # off: publish() drops events (a rebuild), so skip making them
         self._before_commit: list[Callable[[], Any]] = []
         self._deferred: dict[Callable[[], Any], Any] = {}
         self._outbox_rows: list[dict[str, Any]] = []
@@ -214,7 +214,7 @@ class UnitOfWork:
 
     def publish(self, event: CloudEvent) -> None:
         """Queues an event in this transaction's outbox; the relay sends it after commit."""
-        if not self._publishing:
+        if not self.publishing:
             return
         self._outbox_rows.append(
             {"event_id": event.id, "topic": event.topic, "key": event.subject,

@@ -105,19 +105,24 @@ class _ScoreChanges:
     def __init__(self) -> None:
         self._rows: list[dict] = []
         self._trail: list[dict] = []
-        self._segments: list[dict] = []
+        self._quiet: list[dict] = []
 
     def __len__(self) -> int:
         return len(self._trail)
 
     def add(self, uow: UnitOfWork, row: DemandView, score, segment: str | None,
             cause: Cause) -> None:
-        """Stores a new score with its trail and event; an unchanged score leaves no trace."""
+        """Stores a new score with its trail and event. An unchanged score leaves no trace: its
+        explanation is kept exact (the age of every item drifts a little with each rescore) and
+        its segment current, quietly, since neither is a change of priority."""
         explanation = score.as_dict()
-        if row.score_version and row.score == score.score and row.explanation == explanation:
-            if row.segment != segment:  # a label for filtering, not a score change
-                set_committed_value(row, "segment", segment)
-                self._segments.append({"demand_id": row.id, "segment": segment})
+        if (row.score_version and row.score == score.score
+                and row.explanation.get("policy_version") == score.policy_version):
+            if row.explanation != explanation or row.segment != segment:
+                quiet = {"explanation": explanation, "scored_at": cause.at, "segment": segment}
+                for name, value in quiet.items():
+                    set_committed_value(row, name, value)
+                self._quiet.append({"demand_id": row.id, **quiet})
             return
         previous = row.score if row.score_version else None
         values = {"score": score.score, "explanation": explanation, "scored_at": cause.at,
@@ -129,13 +134,14 @@ class _ScoreChanges:
                             "policy_version": score.policy_version,
                             "cause_event_id": cause.event_id, "cause_type": cause.event_type,
                             "at": cause.at})
-        uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type,
-                                         cause.actor, cause.traceparent))
+        if uow.publishing:
+            uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type,
+                                             cause.actor, cause.traceparent))
         if cause.event_id:  # ranking freshness: from the event's time to its score change
             observe_ranking_freshness(cause.event_type, cause.at)
 
     async def write(self, uow: UnitOfWork) -> None:
-        for rows in (self._rows, self._segments):
+        for rows in (self._rows, self._quiet):
             if rows:
                 await uow.session.execute(_update_by_id(rows[0].keys()), rows)
         if self._trail:
