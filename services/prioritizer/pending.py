@@ -1,12 +1,15 @@
 """What events leave for the end of their transaction: relinking similar demand, rescoring
 customers and refreshing recommendations. A batch of events shares one transaction, so a demand,
 customer or service touched by many of them is recomputed once, under the latest event that
-touched it."""
+touched it. A rebuild holds the rescoring and the advice back until its last batch (`holding`),
+so a replay rescores each customer once instead of once per batch that touched it."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,6 +19,56 @@ from services.prioritizer.handlers import Cause
 from services.prioritizer.models import CustomerView, DemandView, EndorsementView
 from shared.db import UnitOfWork
 from shared.observability import current_traceparent, within_trace
+
+
+Asked = tuple[datetime, str | None]  # when advice was asked for, and the trace that asked
+
+
+class Settlement:
+    """Rescores and recommendation refreshes due, each under the latest cause that asked."""
+
+    def __init__(self) -> None:
+        self.customers: dict[str, Cause] = {}
+        self.services: dict[str, Asked] = {}
+        self.groups: dict[str, Asked] = {}
+
+    def merge(self, later: "Settlement") -> None:
+        self.customers |= later.customers
+        self.services |= later.services
+        self.groups |= later.groups
+
+    async def run(self, uow: UnitOfWork, customers_at_once: int | None = None) -> None:
+        """`customers_at_once` bounds memory when settling a whole rebuild: the session lets go
+        of each chunk's rows once their scores are written."""
+        ordered = sorted(self.customers)
+        step = customers_at_once or len(ordered) or 1
+        for start in range(0, len(ordered), step):
+            await handlers.rescore_customers(
+                uow, {customer_id: self.customers[customer_id]
+                      for customer_id in ordered[start:start + step]})
+            if customers_at_once:
+                await uow.session.flush()
+                uow.session.expunge_all()
+        for (at, traceparent), service_ids in _by_value(self.services).items():
+            with within_trace(traceparent):
+                await advice.refresh(uow, at, service_ids=service_ids)
+        for (at, traceparent), group_ids in _by_value(self.groups).items():
+            with within_trace(traceparent):
+                await advice.refresh(uow, at, group_ids=group_ids)
+
+
+_HELD: ContextVar[Settlement | None] = ContextVar("prioritizer_held_settlement", default=None)
+
+
+@contextlib.contextmanager
+def holding() -> Iterator[Settlement]:
+    """Within it, every batch's rescoring and advice is added to the yielded settlement instead
+    of being done at the batch's commit; the caller runs it once at the end."""
+    token = _HELD.set(Settlement())
+    try:
+        yield _HELD.get()
+    finally:
+        _HELD.reset(token)
 
 
 class Pending:
@@ -31,14 +84,11 @@ class Pending:
         # repeat demand counts them are found once for all of them. The latest is the cause.
         self._changed_customers: set[str] = set()
         self._customer_cause: Cause | None = None
-        self._customers: dict[str, Cause] = {}
+        self._due = Settlement()
         # Changed demands: those whose text or scope changed are relinked; all of them may change
         # the repeat demand of their similar demands. The latest such change is the cause.
         self._demands: dict[str, bool] = {}  # demand id → relink
         self._demand_cause: Cause | None = None
-        # subject → (when, trace of the step that asked): advice is computed as of that moment.
-        self._services: dict[str, tuple[datetime, str | None]] = {}
-        self._groups: dict[str, tuple[datetime, str | None]] = {}
 
     async def load_demands(self, uow: UnitOfWork, demand_ids: set[str]) -> None:
         """The rows and endorsers of the demands a batch names, in a query or two each."""
@@ -74,10 +124,10 @@ class Pending:
 
     def rescore(self, customer_ids: Iterable[str], cause: Cause) -> None:
         for customer_id in customer_ids:
-            self._customers[customer_id] = cause
+            self._due.customers[customer_id] = cause
 
     def customer_changed(self, customer_id: str, cause: Cause) -> None:
-        self._customers[customer_id] = cause
+        self._due.customers[customer_id] = cause
         self._changed_customers.add(customer_id)
         self._customer_cause = cause
 
@@ -88,8 +138,8 @@ class Pending:
     def advise(self, at: datetime, *, service_ids: Iterable[str | None] = (),
                group_ids: Iterable[str | None] = ()) -> None:
         asked = (at, current_traceparent())
-        self._services.update((sid, asked) for sid in service_ids if sid)
-        self._groups.update((gid, asked) for gid in group_ids if gid)
+        self._due.services.update((sid, asked) for sid in service_ids if sid)
+        self._due.groups.update((gid, asked) for gid in group_ids if gid)
 
     async def run(self, uow: UnitOfWork) -> None:
         if self._demand_cause is not None:
@@ -97,14 +147,12 @@ class Pending:
                 await self._settle_demands(uow, self._demand_cause)
         if self._customer_cause is not None:
             for customer_id in await handlers.customers_to_rescore_for(uow, self._changed_customers):
-                self._customers.setdefault(customer_id, self._customer_cause)
-        await handlers.rescore_customers(uow, self._customers)
-        for (at, traceparent), service_ids in _by_value(self._services).items():
-            with within_trace(traceparent):
-                await advice.refresh(uow, at, service_ids=service_ids)
-        for (at, traceparent), group_ids in _by_value(self._groups).items():
-            with within_trace(traceparent):
-                await advice.refresh(uow, at, group_ids=group_ids)
+                self._due.customers.setdefault(customer_id, self._customer_cause)
+        held = _HELD.get()
+        if held is not None:
+            held.merge(self._due)
+        else:
+            await self._due.run(uow)
 
     async def _settle_demands(self, uow: UnitOfWork, cause: Cause) -> None:
         """Relinks and regroups what changed text or scope; then the customers of the similar
@@ -120,7 +168,7 @@ class Pending:
         for others in (await groups.neighbours_of(uow, unlinked)).values():
             touched |= set(others)
         for customer_id in await handlers.customers_whose_repeat_demand_moved(uow, touched - changed):
-            self._customers.setdefault(customer_id, cause)  # a later event of its own stays the cause
+            self._due.customers.setdefault(customer_id, cause)  # its own later event stays the cause
 
 
 def _by_value(mapping: dict) -> dict:

@@ -20,6 +20,7 @@ from services.prioritizer.models import (
     ServiceFeedbackView,
     ServiceView,
 )
+from services.prioritizer.pending import holding
 from services.prioritizer.settings import PrioritizerSettings
 from shared.db import Database
 from shared.events.registry import TOPIC_OF_TYPE
@@ -28,6 +29,10 @@ from shared.replay import ReplayReport, replay_topics
 
 READ_MODELS = (ScoreChangeRow, EndorsementView, DemandLink, DemandTerm, DemandView, CustomerView,
                ServiceView, ServiceFeedbackView, RecommendationRow)
+
+
+# Customers rescored per chunk when a rebuild settles: bounds the rows held in memory at once.
+SETTLE_CUSTOMERS_AT_ONCE = 500
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,14 @@ async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
             await uow.session.execute(delete(db.tables.inbox))
             await uow.commit()
         topics = sorted({settings.topic(TOPIC_OF_TYPE[t]) for t in HANDLERS})
-        report = await replay_topics(db, HANDLERS, topics,
-                                     bootstrap_servers=settings.kafka_bootstrap_servers,
-                                     group_id=settings.consumer_group,
-                                     timeout=settings.kafka_timeout_seconds * 3)
+        with holding() as settlement:  # each customer rescored once, after the last batch
+            report = await replay_topics(db, HANDLERS, topics,
+                                         bootstrap_servers=settings.kafka_bootstrap_servers,
+                                         group_id=settings.consumer_group,
+                                         timeout=settings.kafka_timeout_seconds * 3)
+        async with db.uow() as uow:
+            await settlement.run(uow, customers_at_once=SETTLE_CUSTOMERS_AT_ONCE)
+            await uow.commit()
         async with db.uow() as uow:
             ranked = await uow.session.scalar(
                 select(func.count()).select_from(DemandView).where(DemandView.is_open))
