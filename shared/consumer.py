@@ -45,6 +45,7 @@ DLQ_ERROR_HEADER = "pmo-error"
 DLQ_SOURCE_TOPIC_HEADER = "pmo-source-topic"
 DLQ_GROUP_HEADER = "pmo-consumer-group"
 MAX_PARKED_BYTES = 512 * 1024
+MAX_POLL_RECORDS = 500
 
 
 class DeadLetterError(RuntimeError):
@@ -108,8 +109,8 @@ class ConsumerRunner:
         self._publisher = publisher
         self._metrics = metrics
         self._max_retries = max_retries
-        # Records taken per poll and applied in one transaction: a burst is absorbed in a few
-        # commits, and a crash redelivers at most one batch.
+        # Records applied in one transaction: a burst is absorbed in a few commits. Offsets are
+        # committed once a whole poll is applied, so a crash redelivers at most one poll.
         self._batch_size = batch_size
         self._timeout = timeout_seconds
         self._stopping = asyncio.Event()
@@ -141,16 +142,18 @@ class ConsumerRunner:
             enable_auto_commit=False, auto_offset_reset="earliest", metadata_max_age_ms=5000,
             request_timeout_ms=int(max(self._timeout, 5) * 1000) + 30000,
             session_timeout_ms=10000, heartbeat_interval_ms=3000,
-            max_poll_records=self._batch_size)
+            max_poll_records=MAX_POLL_RECORDS)
         consumer.subscribe(self._topics, listener=_LogRebalance(self._group_id))
         return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping.is_set():
-            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=self._batch_size),
+            batches = await bounded(consumer.getmany(timeout_ms=500, max_records=MAX_POLL_RECORDS),
                                     self._timeout)
             if batches:
-                await self._process([record for records in batches.values() for record in records])
+                polled = [record for records in batches.values() for record in records]
+                for start in range(0, len(polled), self._batch_size):
+                    await self._process(polled[start:start + self._batch_size])
                 for partition, records in batches.items():
                     await self._commit(consumer, partition, records[-1].offset + 1)
             self._report_lag(consumer)

@@ -43,8 +43,8 @@ DEMANDS, FEEDBACK, KILLS = 400, 200, 3
 
 @pytest.fixture(scope="module")
 def platform(broker, tmp_path_factory):
-    # Small batches: a kill must find records applied whose offsets wait for the batch's commit,
-    # several times over a backlog the default batch (500) would swallow in two transactions.
+    # Small transactions: a kill must find records applied whose offsets wait for the poll's
+    # commit; with the default (a poll a transaction) that window is only the offset commit.
     platform = sqlite_platform(broker, tmp_path_factory.mktemp("crash"), ["intake", "prioritizer"],
                                env={"PMO_CONSUMER_BATCH_SIZE": "20"})
     try:

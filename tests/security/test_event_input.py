@@ -74,7 +74,7 @@ async def test_unreadable_records_go_to_the_dlq_with_the_reason(runner):
            json.dumps({**json.loads(encode_event(new_event("intake", "pmo.customer.registered", "x",
                                                             customer(), 1))), "time": "yesterday"}).encode()]
     for offset, value in enumerate(bad):
-        await runner._process(Record(value, offset=offset))
+        await runner._process([Record(value, offset=offset)])
     assert len(runner.publisher.sent) == len(bad)
     assert all(record.topic == TOPIC + ".dlq" for record in runner.publisher.sent)
     assert all(reason for reason in reasons(runner.publisher))
@@ -83,7 +83,7 @@ async def test_unreadable_records_go_to_the_dlq_with_the_reason(runner):
 async def test_an_oversized_record_is_parked_truncated_not_applied(runner):
     data = customer() | {"name": "x" * MAX_EVENT_BYTES}
     value = encode_event(new_event("intake", "pmo.customer.registered", data["id"], data, 1))
-    await runner._process(Record(value))
+    await runner._process([Record(value)])
     [parked] = runner.publisher.sent
     assert "exceeds" in reasons(runner.publisher)[0]
     assert len(parked.value) < len(value) and dict(parked.headers)["pmo-truncated-from"]
@@ -94,19 +94,30 @@ async def test_an_oversized_record_is_parked_truncated_not_applied(runner):
 async def test_a_type_outside_the_contract_is_parked_and_a_known_unconsumed_one_skipped(runner):
     stranger = new_event("intake", "pmo.customer.registered", "x", customer(), 1).model_copy(
         update={"type": "pmo.customer.deleted"})
-    await runner._process(Record(encode_event(stranger)))
+    await runner._process([Record(encode_event(stranger))])
     assert reasons(runner.publisher) == ["event type 'pmo.customer.deleted' is not in the contract"]
     not_for_us = new_event("catalog", "pmo.function.created", "reporting", {"code": "reporting"}, 1)
-    await runner._process(Record(encode_event(not_for_us), topic="pmo.catalog.function.v1"))
+    await runner._process([Record(encode_event(not_for_us), topic="pmo.catalog.function.v1")])
     assert len(runner.publisher.sent) == 1  # the contract knows it; this service does not consume it
 
 
 async def test_a_record_its_handler_cannot_take_is_parked_and_the_next_one_applied(runner):
     broken = new_event("intake", "pmo.customer.registered", "x", {"id": "x"}, 1)  # fields missing
     good = customer()
-    await runner._process(Record(encode_event(broken), offset=0))
-    await runner._process(Record(encode_event(new_event("intake", "pmo.customer.registered",
-                                                        good["id"], good, 1)), offset=1))
+    await runner._process([Record(encode_event(broken), offset=0)])
+    await runner._process([Record(encode_event(new_event("intake", "pmo.customer.registered",
+                                                        good["id"], good, 1)), offset=1)])
+    assert ["KeyError" in reason for reason in reasons(runner.publisher)] == [True]
+    async with runner.db.sessions() as session:
+        assert await session.scalar(select(CustomerView.name).where(CustomerView.id == good["id"])) == "Alpha"
+
+
+async def test_a_poison_record_inside_a_batch_is_parked_and_the_rest_of_the_batch_applied(runner):
+    broken = new_event("intake", "pmo.customer.registered", "x", {"id": "x"}, 1)  # fields missing
+    good = customer()
+    await runner._process([Record(encode_event(broken), offset=0),
+                           Record(encode_event(new_event("intake", "pmo.customer.registered",
+                                                         good["id"], good, 1)), offset=1)])
     assert ["KeyError" in reason for reason in reasons(runner.publisher)] == [True]
     async with runner.db.sessions() as session:
         assert await session.scalar(select(CustomerView.name).where(CustomerView.id == good["id"])) == "Alpha"
