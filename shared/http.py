@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import MutableHeaders
 
@@ -124,13 +125,15 @@ async def idempotent_create(
 ) -> JSONResponse:
     """Runs a create once per (principal, key): a repeat replays the original 201, a changed body is 409."""
     print_ = fingerprint(body)
+    rendered: list[dict[str, Any]] = []  # the created resource as JSON, rendered once for record and answer
     try:
         async with db.uow() as uow:
             if key:
                 stored = await _stored_response(uow, principal.sub, key)
                 if stored is not None:
                     return _replay(stored, print_)
-                uow.before_commit(lambda: _remember(uow, principal.sub, key, print_, render, location))
+                uow.before_commit(lambda: _remember(uow, principal.sub, key, print_, render, location,
+                                                    rendered))
             created = await create(uow)
     except IntegrityError:
         if not key:
@@ -140,14 +143,23 @@ async def idempotent_create(
         if stored is None:
             raise
         return _replay(stored, print_)
-    return resource_response(render(created), getattr(created, "version", None), 201,
-                             location(created))
+    version = getattr(created, "version", None)
+    headers = {"ETag": etag(version)} if version is not None else {}
+    headers["Location"] = location(created)
+    answer = rendered[0] if rendered else render(created).model_dump(mode="json")
+    return JSONResponse(answer, status_code=201, headers=headers)
+
+
+@functools.cache
+def _lookup(table: Table):
+    """The stored answer for (principal, key); built once per table, as statements are reused."""
+    return select(table.c.fingerprint, table.c.status_code, table.c.body, table.c.headers).where(
+        table.c.principal == bindparam("principal"), table.c.key == bindparam("key"))
 
 
 async def _stored_response(uow: UnitOfWork, principal: str, key: str):
-    table = uow.tables.idempotency
-    query = select(table).where(table.c.principal == principal, table.c.key == key)
-    return (await uow.session.execute(query)).first()
+    query = _lookup(uow.tables.idempotency)
+    return (await uow.session.execute(query, {"principal": principal, "key": key})).first()
 
 
 def _replay(stored, print_: str) -> JSONResponse:
@@ -157,13 +169,14 @@ def _replay(stored, print_: str) -> JSONResponse:
 
 
 async def _remember(uow: UnitOfWork, principal: str, key: str, print_: str,
-                    render: Callable[[Any], BaseModel], location: Callable[[Any], str]) -> None:
+                    render: Callable[[Any], BaseModel], location: Callable[[Any], str],
+                    rendered: list[dict[str, Any]]) -> None:
     created = uow.result
     body = render(created).model_dump(mode="json")
-    await uow.session.execute(uow.tables.idempotency.insert().values(
-        principal=principal, key=key, fingerprint=print_, status_code=201, body=body,
-        headers=_created_headers(created, location),
-        created_at=utcnow()))
+    rendered.append(body)
+    await uow.session.execute(uow.tables.idempotency.insert(), {
+        "principal": principal, "key": key, "fingerprint": print_, "status_code": 201,
+        "body": body, "headers": _created_headers(created, location), "created_at": utcnow()})
 
 
 def _created_headers(created: Any, location: Callable[[Any], str]) -> dict[str, str]:
