@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-# About 12 minutes on 2 cores; each also runs alone (python -m bench.<name> --help).
+# About 15 minutes on 2 cores; each also runs alone (python -m bench.<name> --help).
 RUNS = (["bench.write_path", "--postgres"], ["bench.freshness"], ["bench.ranking"],
         ["bench.replay"], ["bench.startup"])
 
