@@ -181,5 +181,6 @@ def prioritizer_rebuild() -> None:
 
     report = asyncio.run(rebuild(_settings_of("prioritizer")))
     replay = report.replay
-    typer.echo(f"replayed {replay.events} events ({replay.applied} applied, {replay.unreadable} "
-               f"unreadable) in {replay.seconds:.1f}s; {report.ranked} open demands ranked")
+    typer.echo(f"replayed {replay.events} events ({replay.applied} applied, {replay.superseded} "
+               f"superseded, {replay.unreadable} unreadable) in {replay.seconds:.1f}s; {report.ranked} open demands ranked; "
+               f"rebuilt in {report.seconds:.1f}s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -31,26 +31,37 @@ class ReplayReport:
     applied: int
     unreadable: int
     seconds: float
+    superseded: int = 0  # records of a `latest_only` topic skipped for a later one of their key
 
 
 async def replay_topics(db: Database, handlers: Mapping[str, EventHandler], topics: list[str], *,
                         bootstrap_servers: str, group_id: str, timeout: float = 30.0,
-                        batch_size: int = REPLAY_BATCH) -> ReplayReport:
+                        batch_size: int = REPLAY_BATCH,
+                        latest_only: Collection[str] = ()) -> ReplayReport:
     """Applies every record up to today's end of each topic, oldest first, then moves the group there.
 
     Records are applied in timestamp order across partitions, as live consumption sees them, but
     each partition strictly in offset order (one aggregate's events never swap), and each
     through the inbox, so a replay over a view that already holds some events is harmless.
     Events are applied `batch_size` to a transaction: what handlers defer to the commit (a
-    rescore) then runs once per batch rather than once per event.
+    rescore) then runs once per batch rather than once per event. On the `latest_only` topics,
+    whose records carry the full state of their key's aggregate and whose handlers keep only
+    the newest, just each key's last record is applied (the record key is the aggregate id and
+    one key stays in one partition, so the last offset is the newest version).
     Run it while the service's own consumer is stopped.
     """
     started = time.monotonic()
     by_partition, ends = await read_to_end(topics, bootstrap_servers, timeout)
-    applied = unreadable = events = 0
+    last_offset = {(tp, record.key): record.offset for tp, records in by_partition.items()
+                   if tp.topic in latest_only for record in records}
+    applied = unreadable = events = superseded = 0
     batch: list[CloudEvent] = []
     for record in merge_by_time(by_partition.values()):
         events += 1
+        tp = TopicPartition(record.topic, record.partition)
+        if last_offset.get((tp, record.key), record.offset) != record.offset:
+            superseded += 1
+            continue
         try:
             batch.append(decode_event(record.value))
         except InvalidEvent:
@@ -60,7 +71,7 @@ async def replay_topics(db: Database, handlers: Mapping[str, EventHandler], topi
             batch = []
     applied += len(await apply_batch(db, handlers, batch))
     await _move_group_to(ends, bootstrap_servers, group_id, timeout)
-    return ReplayReport(events, applied, unreadable, time.monotonic() - started)
+    return ReplayReport(events, applied, unreadable, time.monotonic() - started, superseded)
 
 
 def merge_by_time(partitions: Iterable[list[ConsumerRecord]]) -> Iterator[ConsumerRecord]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -31,6 +32,10 @@ READ_MODELS = (ScoreChangeRow, EndorsementView, DemandLink, DemandTerm, DemandVi
                ServiceView, ServiceFeedbackView, RecommendationRow)
 
 
+# Every demand event carries the whole demand and handlers keep the newest; endorsements are
+# only ever added, and each event lists all of them. Customers stay whole: a feedback response
+# counts its customer's maturity as it was when the response arrived.
+DEMAND_TOPIC = "pmo.intake.demand.v1"
 # Customers rescored per chunk when a rebuild settles: bounds the rows held in memory at once.
 SETTLE_CUSTOMERS_AT_ONCE = 500
 
@@ -39,6 +44,7 @@ SETTLE_CUSTOMERS_AT_ONCE = 500
 class RebuildReport:
     replay: ReplayReport
     ranked: int
+    seconds: float  # the whole rebuild: clearing, replaying and the final rescoring
 
 
 async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
@@ -47,6 +53,7 @@ async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
     The scores it recomputes were published when they first changed, so nothing is published
     again: the outbox stays untouched. Stop the prioritizer service first.
     """
+    started = time.monotonic()
     db = Database(settings.database_url, SPEC.tables)
     db.publishing = False
     try:
@@ -63,13 +70,14 @@ async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
             report = await replay_topics(db, HANDLERS, topics,
                                          bootstrap_servers=settings.kafka_bootstrap_servers,
                                          group_id=settings.consumer_group,
-                                         timeout=settings.kafka_timeout_seconds * 3)
+                                         timeout=settings.kafka_timeout_seconds * 3,
+                                         latest_only=[settings.topic(DEMAND_TOPIC)])
         async with db.uow() as uow:
             await settlement.run(uow, customers_at_once=SETTLE_CUSTOMERS_AT_ONCE)
             await uow.commit()
         async with db.uow() as uow:
             ranked = await uow.session.scalar(
                 select(func.count()).select_from(DemandView).where(DemandView.is_open))
-        return RebuildReport(report, int(ranked or 0))
+        return RebuildReport(report, int(ranked or 0), time.monotonic() - started)
     finally:
         await db.dispose()
