@@ -8,21 +8,13 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from bench.ranking import load, one_event
-from services.prioritizer import handlers
-from services.prioritizer.app import SPEC
-from shared.db import Database
-from shared.migrations import upgrade_to_head
+from bench.ranking import load, one_event, prioritizer_database
 
 
 async def main(size: int = 10_000) -> None:
     with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
-        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'profile.db'}", SPEC.tables)
+        db = await prioritizer_database(Path(tmp) / "profile.db")
         try:
-            await upgrade_to_head(db.engine, SPEC.service_dir)
-            async with db.uow() as uow:
-                await handlers.ensure_default_policy(uow)
-                await uow.commit()
             _, others = await load(db, size)
             profiler = Profiler(async_mode="enabled")
             with profiler:

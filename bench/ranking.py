@@ -113,15 +113,20 @@ def rss_bytes() -> int:
     return 0
 
 
+async def prioritizer_database(path: Path) -> Database:
+    """An empty prioritizer database on SQLite at `path`, migrated, with the default policy."""
+    db = Database(f"sqlite+aiosqlite:///{path}", SPEC.tables)
+    await upgrade_to_head(db.engine, SPEC.service_dir)
+    async with db.uow() as uow:
+        await handlers.ensure_default_policy(uow)
+    return db
+
+
 async def bench(size: int, workdir: Path) -> None:
     rss_before = rss_bytes()
     path = workdir / f"ranking-{size}.db"
-    db = Database(f"sqlite+aiosqlite:///{path}", SPEC.tables)
+    db = await prioritizer_database(path)
     try:
-        await upgrade_to_head(db.engine, SPEC.service_dir)
-        async with db.uow() as uow:
-            await handlers.ensure_default_policy(uow)
-            await uow.commit()
         started = time.perf_counter()
         big, others = await load(db, size)
         print(f"  {size:>9,} open demands loaded in {time.perf_counter() - started:.1f} s; "

@@ -66,7 +66,7 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     else:
         for name, value in fields.items():
             setattr(row, name, value)
-    known = await pending.endorsers(uow, row.id)
+    known = pending.endorsers(row.id)
     for customer_id in dict.fromkeys(row.endorsed_by):
         if customer_id not in known:
             known.add(customer_id)

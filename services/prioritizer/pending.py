@@ -106,20 +106,17 @@ class Pending:
                     self._endorsers[demand_id].add(customer_id)
 
     async def demand(self, uow: UnitOfWork, demand_id: str) -> DemandView | None:
-        if demand_id not in self._rows:
-            with uow.session.no_autoflush:
-                self._rows[demand_id] = await uow.session.get(DemandView, demand_id)
+        if demand_id not in self._rows:  # an event the batch's preparation did not name
+            await self.load_demands(uow, {demand_id})
         return self._rows[demand_id]
 
     def added(self, row: DemandView) -> None:
         self._rows[row.id] = row
+        self._endorsers.setdefault(row.id, set())
 
-    async def endorsers(self, uow: UnitOfWork, demand_id: str) -> set[str]:
-        """Who is recorded as endorsing the demand; the caller adds to it what it records."""
-        if demand_id not in self._endorsers:
-            with uow.session.no_autoflush:
-                self._endorsers[demand_id] = set(await uow.session.scalars(
-                    select(EndorsementView.customer_id).where(EndorsementView.demand_id == demand_id)))
+    def endorsers(self, demand_id: str) -> set[str]:
+        """Who is recorded as endorsing a demand loaded or added in this batch; the caller adds
+        to it what it records."""
         return self._endorsers[demand_id]
 
     def rescore(self, customer_ids: Iterable[str], cause: Cause) -> None:
