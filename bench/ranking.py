@@ -28,6 +28,7 @@ from shared.auth import Principal, Role
 from shared.consumer import apply_once
 from shared.db import Database
 from shared.events import new_event
+from shared.memory import tune_garbage_collection
 from shared.migrations import upgrade_to_head
 
 BIG = 10_000  # the demands one customer holds: a change to it rescores this many
@@ -123,6 +124,7 @@ async def prioritizer_database(path: Path) -> Database:
 
 
 async def bench(size: int, workdir: Path) -> None:
+    tune_garbage_collection()  # as a service's start-up does
     rss_before = rss_bytes()
     path = workdir / f"ranking-{size}.db"
     db = await prioritizer_database(path)

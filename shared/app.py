@@ -43,6 +43,7 @@ from shared.http import (
     problem_response,
     problem_responses_for,
 )
+from shared.memory import tune_garbage_collection
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade_to_head
 from shared.observability import configure_tracing, instrument_app
@@ -135,6 +136,7 @@ async def _start(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
         _start_messaging(runtime)
     if spec.on_start:
         await spec.on_start(runtime)
+    tune_garbage_collection()
     return runtime
 
 

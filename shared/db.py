@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -111,6 +112,15 @@ def add_mechanism_tables(metadata: MetaData) -> MechanismTables:
     return MechanismTables(outbox=outbox, inbox=inbox, idempotency=idempotency)
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's text: orjson writes (and reads) it several times faster than the standard
+    library, which matters when a rescore rewrites ten thousand explanations."""
+    return orjson.dumps(value).decode()
+
+
+JSON_CODEC = {"json_serializer": json_text, "json_deserializer": orjson.loads}
+
+
 def create_engine(database_url: str) -> AsyncEngine:
     """An async engine; SQLite gets one shared connection (it serializes writers anyway)."""
     url = make_url(database_url)
@@ -118,13 +128,13 @@ def create_engine(database_url: str) -> AsyncEngine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "reset", _rollback_open_transaction)
         return engine
     # A bounded connect: asyncpg's default would wait 60 s for a server that does not answer.
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
-                               connect_args={"timeout": CONNECT_TIMEOUT_SECONDS})
+                               connect_args={"timeout": CONNECT_TIMEOUT_SECONDS}, **JSON_CODEC)
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:

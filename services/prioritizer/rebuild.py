@@ -25,6 +25,7 @@ from services.prioritizer.pending import holding
 from services.prioritizer.settings import PrioritizerSettings
 from shared.db import Database
 from shared.events.registry import TOPIC_OF_TYPE
+from shared.memory import tune_garbage_collection
 from shared.migrations import upgrade_to_head
 from shared.replay import ReplayReport, replay_topics
 
@@ -54,6 +55,7 @@ async def rebuild(settings: PrioritizerSettings) -> RebuildReport:
     again: the outbox stays untouched. Stop the prioritizer service first.
     """
     started = time.monotonic()
+    tune_garbage_collection()
     db = Database(settings.database_url, SPEC.tables)
     db.publishing = False
     try:
