@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 from shared.errors import ServiceUnavailable
@@ -119,6 +120,29 @@ def json_text(value: Any) -> str:
 
 
 JSON_CODEC = {"json_serializer": json_text, "json_deserializer": orjson.loads}
+
+
+async def execute_many(session: AsyncSession, statement: UpdateBase,
+                       rows: Sequence[Mapping[str, Any]]) -> None:
+    """One INSERT or UPDATE for many rows, through the driver's executemany.
+
+    SQLAlchemy builds and type-processes a parameter dictionary per row, which cost more than the
+    database's own work when a rescore writes ten thousand rows; this compiles the statement once,
+    converts each value with its column type's own bind processor and hands the driver tuples.
+    Bound names are the keys of the rows (an INSERT of a table takes them as its columns).
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    names = compiled.positiontup or []
+    convert = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+               for name in names]
+    plan = list(zip(names, convert))
+    await connection.exec_driver_sql(compiled.string, [
+        tuple(row[name] if processor is None else processor(row[name]) for name, processor in plan)
+        for row in rows])
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -281,7 +305,7 @@ class UnitOfWork:
         # transactions changing one aggregate get outbox ids in the order they commit.
         await self.session.flush()
         if self._outbox_rows:
-            await self.session.execute(self.tables.outbox.insert(), self._outbox_rows)
+            await execute_many(self.session, self.tables.outbox.insert(), self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
         if published and self._after_commit:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from services.prioritizer.models import DemandView, RecommendationRow
+from collections.abc import Mapping
+from typing import Any
+
+from services.prioritizer.models import RecommendationRow
 from shared.events import CloudEvent, new_event
 
 SOURCE = "prioritizer"
@@ -10,20 +13,24 @@ DEMAND_REPRIORITIZED = "pmo.demand.reprioritized"
 RECOMMENDATION_CHANGED = "pmo.recommendation.changed"
 
 
-def reprioritized(row: DemandView, previous_score: float | None, cause_event_id: str | None,
-                  cause_type: str, cause_actor: str | None = None,
+def reprioritized(demand, scored: Mapping[str, Any], previous_score: float | None,
+                  cause_event_id: str | None, cause_type: str, cause_actor: str | None = None,
                   traceparent: str | None = None) -> CloudEvent:
-    """`aggregateversion` counts the demand's score changes, so consumers keep the newest; the
-    trace is the cause's, which may not be the current one when scores settle at a commit."""
+    """A demand's new score: `demand` gives its id, customer, title and status, `scored` its new
+    score, explanation, segment and score version. `aggregateversion` counts the demand's score
+    changes, so consumers keep the newest; the trace is the cause's, which may not be the current
+    one when scores settle at a commit."""
+    explanation = scored["explanation"]
     data = {
-        "demand_id": row.id, "customer_id": row.customer_id, "title": row.title,
-        "status": row.status, "segment": row.segment, "score": row.score,
-        "previous_score": previous_score, "policy_version": row.explanation["policy_version"],
+        "demand_id": demand.id, "customer_id": demand.customer_id, "title": demand.title,
+        "status": demand.status, "segment": scored["segment"], "score": scored["score"],
+        "previous_score": previous_score, "policy_version": explanation["policy_version"],
         "factors": [{key: factor[key] for key in ("name", "value", "weight", "contribution")}
-                    for factor in row.explanation["factors"]],
+                    for factor in explanation["factors"]],
         "cause": {"event_id": cause_event_id, "type": cause_type, "actor": cause_actor},
     }
-    return new_event(SOURCE, DEMAND_REPRIORITIZED, row.id, data, row.score_version, traceparent)
+    return new_event(SOURCE, DEMAND_REPRIORITIZED, demand.id, data, scored["score_version"],
+                     traceparent)
 
 
 def recommendation_changed(row: RecommendationRow, previous_action: str | None,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.prioritizer import events, inputs
@@ -25,7 +25,7 @@ from services.prioritizer.models import (
 )
 from services.prioritizer.ranking import score_customer_items
 from services.prioritizer.scoring import Policy, repeat_demand
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, execute_many, utcnow
 from shared.errors import Unprocessable
 from shared.metrics import observe_ranking_freshness
 
@@ -58,6 +58,15 @@ async def ensure_default_policy(uow: UnitOfWork) -> None:
     await uow.commit()
 
 
+# What a rescore reads of each open demand: plain rows, not ORM objects. Ten thousand of them are
+# read and rewritten when a customer changes; the session's own copies are kept in step after.
+SCORED = (DemandView.id, DemandView.customer_id, DemandView.title, DemandView.status,
+          DemandView.kind, DemandView.function_code, DemandView.service_id, DemandView.severity,
+          DemandView.urgency, DemandView.reach, DemandView.effort_estimate, DemandView.endorsed_by,
+          DemandView.submitted_at, DemandView.segment, DemandView.score, DemandView.score_version,
+          DemandView.explanation)
+
+
 async def rescore_customers(uow: UnitOfWork, causes: Mapping[str, Cause],
                             policy: Policy | None = None) -> int:
     """Rescores the open items of these customers, each under its own cause, in one pass;
@@ -65,23 +74,23 @@ async def rescore_customers(uow: UnitOfWork, causes: Mapping[str, Cause],
     customer_ids = sorted(causes)
     if not customer_ids:
         return 0
-    demands: list[DemandView] = []
+    demands: list[Row] = []
     for start in range(0, len(customer_ids), 500):
-        demands += list(await uow.session.scalars(select(DemandView).where(
-            DemandView.customer_id.in_(customer_ids[start:start + 500]), DemandView.is_open)))
+        demands += (await uow.session.execute(select(*SCORED).where(
+            DemandView.customer_id.in_(customer_ids[start:start + 500]), DemandView.is_open))).all()
     return await _rescore(uow, demands, causes.__getitem__, policy or await current_policy(uow))
 
 
 async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
     """Rescores every open item (a policy change)."""
-    demands = list(await uow.session.scalars(select(DemandView).where(DemandView.is_open)))
+    demands = (await uow.session.execute(select(*SCORED).where(DemandView.is_open))).all()
     return await _rescore(uow, demands, lambda _customer_id: cause, policy)
 
 
-async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause_of: Callable[[str], Cause],
+async def _rescore(uow: UnitOfWork, demands: Sequence[Row], cause_of: Callable[[str], Cause],
                    policy: Policy) -> int:
     context = await inputs.load_context(uow, demands)
-    by_customer: dict[str, list[DemandView]] = {}
+    by_customer: dict[str, list[Row]] = {}
     for demand in demands:
         by_customer.setdefault(demand.customer_id, []).append(demand)
     changes = _ScoreChanges()
@@ -90,10 +99,10 @@ async def _rescore(uow: UnitOfWork, demands: list[DemandView], cause_of: Callabl
         items = [inputs.demand_input(row, context) for row in rows]
         as_of = {row.id: max(cause.at, row.submitted_at) for row in rows}
         rows_by_id = {row.id: row for row in rows}
+        customer = context.customers.get(customer_id)
+        segment = customer.segment if customer else None
         for ranked in score_customer_items(items, policy, as_of):
-            row = rows_by_id[ranked.demand_id]
-            customer = context.customers.get(row.customer_id)
-            changes.add(uow, row, ranked.score, customer.segment if customer else None, cause)
+            changes.add(uow, rows_by_id[ranked.demand_id], ranked.score, segment, cause)
     await changes.write(uow)
     return len(changes)
 
@@ -106,12 +115,12 @@ class _ScoreChanges:
         self._rows: list[dict] = []
         self._trail: list[dict] = []
         self._quiet: list[dict] = []
+        self._causes: set[Cause] = set()
 
     def __len__(self) -> int:
         return len(self._trail)
 
-    def add(self, uow: UnitOfWork, row: DemandView, score, segment: str | None,
-            cause: Cause) -> None:
+    def add(self, uow: UnitOfWork, row: Row, score, segment: str | None, cause: Cause) -> None:
         """Stores a new score with its trail and event. An unchanged score leaves no trace: its
         explanation is kept exact (the age of every item drifts a little with each rescore) and
         its segment current, quietly, since neither is a change of priority."""
@@ -119,39 +128,50 @@ class _ScoreChanges:
         if (row.score_version and row.score == score.score
                 and row.explanation.get("policy_version") == score.policy_version):
             if row.explanation != explanation or row.segment != segment:
-                quiet = {"explanation": explanation, "scored_at": cause.at, "segment": segment}
-                for name, value in quiet.items():
-                    set_committed_value(row, name, value)
-                self._quiet.append({"demand_id": row.id, **quiet})
+                self._quiet.append({"demand_id": row.id, "explanation": explanation,
+                                    "scored_at": cause.at, "segment": segment})
             return
         previous = row.score if row.score_version else None
-        values = {"score": score.score, "explanation": explanation, "scored_at": cause.at,
-                  "score_version": row.score_version + 1, "segment": segment}
-        for name, value in values.items():  # the session's copy, already as written below
-            set_committed_value(row, name, value)
-        self._rows.append({"demand_id": row.id, **values})
+        values = {"demand_id": row.id, "score": score.score, "explanation": explanation,
+                  "scored_at": cause.at, "score_version": row.score_version + 1, "segment": segment}
+        self._rows.append(values)
         self._trail.append({"demand_id": row.id, "previous_score": previous, "score": score.score,
                             "policy_version": score.policy_version,
                             "cause_event_id": cause.event_id, "cause_type": cause.event_type,
                             "at": cause.at})
         if uow.publishing:
-            uow.publish(events.reprioritized(row, previous, cause.event_id, cause.event_type,
-                                             cause.actor, cause.traceparent))
-        if cause.event_id:  # ranking freshness: from the event's time to its score change
-            observe_ranking_freshness(cause.event_type, cause.at)
+            uow.publish(events.reprioritized(row, values, previous, cause.event_id,
+                                             cause.event_type, cause.actor, cause.traceparent))
+        self._causes.add(cause)
 
     async def write(self, uow: UnitOfWork) -> None:
         for rows in (self._rows, self._quiet):
             if rows:
-                await uow.session.execute(_update_by_id(rows[0].keys()), rows)
-        if self._trail:
-            await uow.session.execute(insert(ScoreChangeRow.__table__), self._trail)
+                await execute_many(uow.session, _update_by_id(rows[0].keys()), rows)
+                _keep_session_in_step(uow, rows)
+        await execute_many(uow.session, insert(ScoreChangeRow.__table__), self._trail)
+        for cause in self._causes:  # ranking freshness: from the event's time to its score changes
+            if cause.event_id:
+                observe_ranking_freshness(cause.event_type, cause.at)
 
 
 def _update_by_id(names):
     table = DemandView.__table__
     return update(table).where(table.c.id == bindparam("demand_id")).values(
         {name: bindparam(name) for name in names if name != "demand_id"})
+
+
+def _keep_session_in_step(uow: UnitOfWork, rows: list[dict]) -> None:
+    """The demands this transaction also holds as ORM objects (the batch's own) get the values
+    just written, as if loaded so: later handlers and hooks read them, and a flush of another
+    change to them must not write the old score back."""
+    mapper, identity_map = DemandView.__mapper__, uow.session.identity_map
+    for values in rows:
+        held = identity_map.get(mapper.identity_key_from_primary_key([values["demand_id"]]))
+        if held is not None:
+            for name, value in values.items():
+                if name != "demand_id":
+                    set_committed_value(held, name, value)
 
 
 async def customers_to_rescore_for(uow: UnitOfWork, customer_ids: Collection[str]) -> set[str]:

@@ -3,10 +3,10 @@ behind a set of open demands, loaded in a few queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from services.prioritizer import groups
 from services.prioritizer.models import CustomerView, DemandView, ServiceFeedbackView
@@ -21,9 +21,17 @@ class Context:
     customers: dict[str, CustomerView]
     satisfaction: dict[str, ServiceSatisfaction]
     similar: dict[str, list[str]]  # demand id → customers behind the open demands similar to it
+    # One Backer per customer, however many of the demands it stands behind.
+    backers: dict[str, Backer] = field(default_factory=dict)
+
+    def backer(self, customer_id: str) -> Backer:
+        found = self.backers.get(customer_id)
+        if found is None:
+            found = self.backers[customer_id] = backer(customer_id, self.customers)
+        return found
 
 
-async def load_context(uow: UnitOfWork, demands: list[DemandView]) -> Context:
+async def load_context(uow: UnitOfWork, demands: Sequence[DemandView | Row]) -> Context:
     similar = await _similar(uow, [d.id for d in demands])
     ids = ({d.customer_id for d in demands} | {cid for d in demands for cid in d.endorsed_by}
            | {cid for customers in similar.values() for cid in customers})
@@ -41,16 +49,15 @@ async def open_demands(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[Deman
     return rows
 
 
-def demand_input(row: DemandView, context: Context) -> DemandInput:
+def demand_input(row: DemandView | Row, context: Context) -> DemandInput:
     similar_customers = context.similar.get(row.id, [])
     return DemandInput(
         demand_id=row.id, kind=row.kind, function_code=row.function_code, severity=row.severity,
         urgency=row.urgency, reach=row.reach, effort_estimate=row.effort_estimate,
-        submitted_at=row.submitted_at, requester=backer(row.customer_id, context.customers),
-        endorsers=tuple(backer(cid, context.customers) for cid in row.endorsed_by
-                        if cid != row.customer_id),
+        submitted_at=row.submitted_at, requester=context.backer(row.customer_id),
+        endorsers=tuple(context.backer(cid) for cid in row.endorsed_by if cid != row.customer_id),
         satisfaction=context.satisfaction.get(row.service_id) if row.service_id else None,
-        similar=tuple(backer(cid, context.customers) for cid in similar_customers))
+        similar=tuple(context.backer(cid) for cid in similar_customers))
 
 
 def backer(customer_id: str, customers: dict[str, CustomerView]) -> Backer:
