@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from sqlalchemy.types import TypeDecorator
 
 from shared.errors import ServiceUnavailable
 from shared.events import CloudEvent, encode_event
+from shared.sqlite_inline import inline_dbapi
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,15 +136,26 @@ async def execute_many(session: AsyncSession, statement: UpdateBase,
     if not rows:
         return
     connection = await session.connection()
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
-    names = compiled.positiontup or []
-    convert = [compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-               for name in names]
-    plan = list(zip(names, convert))
-    await connection.exec_driver_sql(compiled.string, [
+    sql, plan = _executemany_plan(statement, connection.dialect, tuple(rows[0]))
+    await connection.exec_driver_sql(sql, [
         tuple(row[name] if processor is None else processor(row[name]) for name, processor in plan)
         for row in rows])
+
+
+@functools.lru_cache(maxsize=128)
+def _executemany_plan(statement: UpdateBase, dialect, keys: tuple[str, ...]):
+    """The statement's SQL for this dialect and, per positional parameter, its name and type
+    conversion; kept for statements built once (compiling costs about a millisecond)."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = compiled.positiontup or []
+    return compiled.string, [
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names]
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_into(table: Table) -> UpdateBase:
+    return table.insert()
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -152,7 +165,8 @@ def create_engine(database_url: str) -> AsyncEngine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     pool_reset_on_return=None, **JSON_CODEC)
+                                     pool_reset_on_return=None, module=inline_dbapi(),
+                                     **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "reset", _rollback_open_transaction)
         return engine
@@ -305,7 +319,7 @@ class UnitOfWork:
         # transactions changing one aggregate get outbox ids in the order they commit.
         await self.session.flush()
         if self._outbox_rows:
-            await execute_many(self.session, self.tables.outbox.insert(), self._outbox_rows)
+            await execute_many(self.session, _insert_into(self.tables.outbox), self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
         if published and self._after_commit:

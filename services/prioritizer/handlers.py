@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -147,15 +148,19 @@ class _ScoreChanges:
     async def write(self, uow: UnitOfWork) -> None:
         for rows in (self._rows, self._quiet):
             if rows:
-                await execute_many(uow.session, _update_by_id(rows[0].keys()), rows)
+                await execute_many(uow.session, _update_by_id(tuple(rows[0])), rows)
                 _keep_session_in_step(uow, rows)
-        await execute_many(uow.session, insert(ScoreChangeRow.__table__), self._trail)
+        await execute_many(uow.session, _INSERT_TRAIL, self._trail)
         for cause in self._causes:  # ranking freshness: from the event's time to its score changes
             if cause.event_id:
                 observe_ranking_freshness(cause.event_type, cause.at)
 
 
-def _update_by_id(names):
+_INSERT_TRAIL = insert(ScoreChangeRow.__table__)
+
+
+@functools.lru_cache(maxsize=8)
+def _update_by_id(names: tuple[str, ...]):
     table = DemandView.__table__
     return update(table).where(table.c.id == bindparam("demand_id")).values(
         {name: bindparam(name) for name in names if name != "demand_id"})
