@@ -1,6 +1,7 @@
 """The write path's baseline: a bare FastAPI app, one insert plus one extra row in one transaction.
 
-`uvicorn bench.bare_app:create_app --factory` with BENCH_DATABASE_URL set (same database as intake).
+`uvicorn bench.bare_app:create_app --factory` with BENCH_DATABASE_URL set (same database and
+driver as intake).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from datetime import datetime, timezone
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.sqlite_inline import inline_dbapi
 
 metadata = MetaData()
 demands = Table("bare_demand", metadata, Column("id", String(36), primary_key=True),
@@ -33,7 +37,13 @@ class DemandIn(BaseModel):
 
 
 def create_app() -> FastAPI:
-    engine = create_async_engine(os.environ["BENCH_DATABASE_URL"])
+    url = make_url(os.environ["BENCH_DATABASE_URL"])
+    # The same SQLite driver as the services (shared.sqlite_inline): the baseline is the stack
+    # without the platform's work, not a slower driver.
+    # One connection, as the services have: inline statements of two connections of one process
+    # on one file would wait for each other's write lock with the event loop held.
+    engine = create_async_engine(url, module=inline_dbapi(), pool_size=1, max_overflow=0) \
+        if url.get_backend_name() == "sqlite" else create_async_engine(url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -30,9 +30,12 @@ LUA = Path(__file__).with_name("post_demand.lua")
 
 
 def wrk(url: str, seconds: int, connections: int, env: dict[str, str]) -> tuple[float, int]:
+    """Requests/s and non-2xx answers of one closed-loop run, each request with a key never
+    used before (BENCH_RUN), so intake never answers from its idempotency store."""
     out = subprocess.run(
         [require_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA), url],
-        capture_output=True, text=True, env={**os.environ, **env}, check=True).stdout
+        capture_output=True, text=True, check=True,
+        env={**os.environ, **env, "BENCH_RUN": uuid.uuid4().hex}).stdout
     rate = float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
     non2xx = int(re.search(r"BENCH non2xx=(\d+)", out).group(1))
     return rate, non2xx

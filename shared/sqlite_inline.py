@@ -7,10 +7,11 @@ SQLite statement on a local file takes microseconds and holds the GIL for most o
 the calls run inline, as coroutines that complete without suspending; SQLAlchemy's aiosqlite
 dialect drives them unchanged (`create_async_engine(..., module=inline_dbapi())`).
 
-What that gives up: while a statement runs, the event loop waits for it. Each service has one
-SQLite connection and its own file, so a statement never waits for another writer of its own;
-a lock held by another process (an operator's `pmo` command on a running service's file) is
-waited for up to the busy timeout, as it was before, but with the loop held.
+What that gives up: while a statement runs, the event loop waits for it. So an engine on it must
+hold one connection (shared.db.create_engine does): two connections of one process writing one
+file would wait for each other's lock with the loop held, and neither could finish. Each service
+has its own file; a lock held by another process (an operator's `pmo` command on a running
+service's file) is waited for up to the busy timeout, as before, but with the loop held.
 """
 
 from __future__ import annotations
