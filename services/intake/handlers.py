@@ -18,7 +18,7 @@ from services.intake.schemas import (
     EndorsementCreate,
 )
 from shared.auth import Principal
-from shared.db import UnitOfWork, new_id, utcnow
+from shared.db import UnitOfWork, exists, insert_new, new_id, utcnow
 from shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from shared.http import check_version
 from shared.pagination import keyset_page
@@ -86,14 +86,15 @@ async def list_customers(uow: UnitOfWork, actor: Principal, *, segment: str | No
 
 async def submit_demand(uow: UnitOfWork, cmd: DemandCreate, actor: Principal) -> DemandRow:
     """Records a need for its customer; who captured it is kept apart from who has it."""
-    await visible_customer(uow, cmd.customer_id, actor)
+    if not actor.may_see_customer(cmd.customer_id) or not await exists(
+            uow.session, CustomerRow.__table__, cmd.customer_id):
+        raise NotFound(f"customer {cmd.customer_id} not found")
     await projections.check_references(uow, cmd.function_code, cmd.service_id)
     now = utcnow()
     demand = DemandRow(id=new_id(), status=domain.DemandStatus.SUBMITTED.value, status_reason=None,
                        endorsements=0, captured_by=actor.sub, created_at=now, updated_at=now,
-                       **cmd.model_dump())
-    uow.session.add(demand)
-    await uow.session.flush()
+                       version=1, **cmd.model_dump())
+    await insert_new(uow.session, demand)  # the busiest write: no flush of a tracked object
     uow.publish(events.demand_event(events.DEMAND_SUBMITTED, demand, [], actor.sub))
     await uow.commit(result=demand)
     return demand
