@@ -169,8 +169,13 @@ async def insert_new(session: AsyncSession, row: Any) -> None:
     its version counter included, and is not tracked afterwards.
     """
     table = row.__table__
-    await execute_many(session, _insert_into(table),
-                       [{column.key: getattr(row, column.key) for column in table.columns}])
+    await insert_rows(session, table,
+                      [{column.key: getattr(row, column.key) for column in table.columns}])
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One INSERT of these rows into `table`, through execute_many's cached plan."""
+    await execute_many(session, _insert_into(table), rows)
 
 
 @functools.lru_cache(maxsize=64)
@@ -345,7 +350,7 @@ class UnitOfWork:
         # transactions changing one aggregate get outbox ids in the order they commit.
         await self.session.flush()
         if self._outbox_rows:
-            await execute_many(self.session, _insert_into(self.tables.outbox), self._outbox_rows)
+            await insert_rows(self.session, self.tables.outbox, self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
         if published and self._after_commit:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import MutableHeaders
 
 from shared.auth import Principal
-from shared.db import Database, UnitOfWork, utcnow
+from shared.db import Database, UnitOfWork, insert_rows, utcnow
 from shared.errors import (
     Conflict,
     PayloadTooLarge,
@@ -174,9 +174,9 @@ async def _remember(uow: UnitOfWork, principal: str, key: str, print_: str,
     created = uow.result
     body = render(created).model_dump(mode="json")
     rendered.append(body)
-    await uow.session.execute(uow.tables.idempotency.insert(), {
+    await insert_rows(uow.session, uow.tables.idempotency, [{
         "principal": principal, "key": key, "fingerprint": print_, "status_code": 201,
-        "body": body, "headers": _created_headers(created, location), "created_at": utcnow()})
+        "body": body, "headers": _created_headers(created, location), "created_at": utcnow()}])
 
 
 def _created_headers(created: Any, location: Callable[[Any], str]) -> dict[str, str]:
