@@ -165,3 +165,36 @@ async def test_rankings_page_with_a_cursor(prioritizer, viewer):
     second = await rankings(prioritizer, viewer, f"?limit=2&cursor={first['next_cursor']}")
     assert [i["rank"] for i in first["items"] + second["items"]] == [1, 2, 3, 4]
     assert (await prioritizer.get("/v1/rankings?limit=500", headers=viewer)).status_code == 422
+
+
+async def test_a_rescore_keeps_the_sessions_own_copy_of_a_demand_in_step(prioritizer):
+    """Scores are written in bulk, past the ORM: a demand the transaction also holds as an object
+    must read the new score, and flushing it must not write the old one back."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from services.prioritizer import handlers
+    from services.prioritizer.models import DemandView
+
+    owner = customer()
+    await feed(prioritizer, "pmo.customer.registered", owner)
+    need = demand(owner["id"])
+    await feed(prioritizer, "pmo.demand.submitted", need)
+    db = prioritizer.app.state.runtime.db
+    later = handlers.Cause(None, "test.aged", datetime(2027, 3, 1, tzinfo=UTC))  # older: new age
+    async with db.uow() as uow:
+        held = await uow.session.get(DemandView, need["id"])
+        before = (held.score, held.score_version)
+        assert await handlers.rescore_customers(uow, {owner["id"]: later}) == 1
+        assert (held.score, held.score_version) != before
+        held.title = "Reports by hand, weekly"  # another change to the same row, then a flush
+        await uow.session.flush()
+        await uow.commit()
+    async with db.uow() as uow:
+        stored = (await uow.session.execute(select(
+            DemandView.score, DemandView.score_version, DemandView.title)
+            .where(DemandView.id == need["id"]))).one()
+    assert tuple(stored) == (held.score, held.score_version, "Reports by hand, weekly")
+    age = next(f for f in held.explanation["factors"] if f["name"] == "age")
+    assert age["inputs"]["days_waiting"] > 100
