@@ -132,20 +132,25 @@ _SUMS = ("responses", "csat_sum", "perceived_value_sum", "effort_responses", "ef
          "mature_effort_sum")
 
 
+CUSTOMER_EVENTS = ("pmo.customer.registered", "pmo.customer.updated")
 DEMAND_EVENTS = ("pmo.demand.submitted", "pmo.demand.updated", "pmo.demand.status_changed",
                  "pmo.demand.endorsed")
 
 
 async def prepare_batch(events: Sequence[CloudEvent], uow: UnitOfWork) -> None:
-    """The demands a batch's events name, loaded together before their handlers run."""
-    await uow.deferred(Pending).load_demands(
-        uow, {event.data["id"] for event in events
-              if event.type in DEMAND_EVENTS and isinstance(event.data.get("id"), str)})
+    """The demands and customers a batch's events name, loaded together before their handlers run."""
+    pending = uow.deferred(Pending)
+    await pending.load_demands(uow, _ids_named(events, DEMAND_EVENTS))
+    await pending.load_customers(uow, _ids_named(events, CUSTOMER_EVENTS))
+
+
+def _ids_named(events: Sequence[CloudEvent], types: tuple[str, ...]) -> set[str]:
+    return {event.data["id"] for event in events
+            if event.type in types and isinstance(event.data.get("id"), str)}
 
 
 HANDLERS = Handlers({
-    "pmo.customer.registered": on_customer_changed,
-    "pmo.customer.updated": on_customer_changed,
+    **dict.fromkeys(CUSTOMER_EVENTS, on_customer_changed),
     **dict.fromkeys(DEMAND_EVENTS, on_demand_changed),
     "pmo.service.proposed": on_service_changed,
     "pmo.service.updated": on_service_changed,

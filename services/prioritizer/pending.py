@@ -105,6 +105,17 @@ class Pending:
                         .where(EndorsementView.demand_id.in_(chunk))):
                     self._endorsers[demand_id].add(customer_id)
 
+    async def load_customers(self, uow: UnitOfWork, customer_ids: set[str]) -> None:
+        """The customer rows a batch's customer events name, in a query per 500: each event's
+        keep_newest then finds its row (or learns there is none) without a lookup of its own."""
+        ids = sorted(customer_ids - set(self.customers))
+        self.customers |= dict.fromkeys(ids)
+        with uow.session.no_autoflush:
+            for start in range(0, len(ids), 500):
+                for row in await uow.session.scalars(
+                        select(CustomerView).where(CustomerView.id.in_(ids[start:start + 500]))):
+                    self.customers[row.id] = row
+
     async def demand(self, uow: UnitOfWork, demand_id: str) -> DemandView | None:
         if demand_id not in self._rows:  # an event the batch's preparation did not name
             await self.load_demands(uow, {demand_id})
