@@ -198,3 +198,21 @@ async def test_a_rescore_keeps_the_sessions_own_copy_of_a_demand_in_step(priorit
     assert tuple(stored) == (held.score, held.score_version, "Reports by hand, weekly")
     age = next(f for f in held.explanation["factors"] if f["name"] == "age")
     assert age["inputs"]["days_waiting"] > 100
+
+
+async def test_an_endorsers_change_rescores_the_demand_it_endorsed(prioritizer, viewer):
+    owner, backer = customer(importance=2), customer("executive", importance=3)
+    for who in (owner, backer):
+        await feed(prioritizer, "pmo.customer.registered", who)
+    need = demand(owner["id"])
+    await feed(prioritizer, "pmo.demand.submitted", need)
+    await feed(prioritizer, "pmo.demand.endorsed",
+               need | {"endorsements": 1, "endorsed_by": [backer["id"]]}, version=2)
+
+    def importance(page) -> float:
+        [item] = page["items"]
+        return next(f for f in item["factors"] if f["name"] == "strategic_importance")["value"]
+
+    assert importance(await rankings(prioritizer, viewer)) == 0.5  # the endorser's 3 of 5
+    await feed(prioritizer, "pmo.customer.updated", backer | {"strategic_importance": 5}, version=2)
+    assert importance(await rankings(prioritizer, viewer)) == 1.0
