@@ -9,7 +9,6 @@ from services.prioritizer import advice, grouping, handlers
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import (
     CustomerView,
-    DemandView,
     EndorsementView,
     ServiceFeedbackView,
     ServiceView,
@@ -59,10 +58,8 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     before = _similarity_key(row) if row is not None else None
     old_service = row.service_id if row is not None else None
     if row is None:
-        row = DemandView(id=data["id"], score=0.0, score_version=0, explanation={},
-                         scored_at=event.time, segment=None, group_id=None, **fields)
-        pending.added(row)
-        uow.session.add(row)
+        row = pending.new_demand(id=data["id"], score=0.0, score_version=0, explanation={},
+                                 scored_at=event.time, segment=None, group_id=None, **fields)
     else:
         for name, value in fields.items():
             setattr(row, name, value)
@@ -77,7 +74,7 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     pending.advise(event.time, service_ids={old_service, row.service_id}, group_ids={row.group_id})
 
 
-def _similarity_key(row: DemandView) -> tuple:
+def _similarity_key(row) -> tuple:
     return (tuple(row.terms or ()), row.function_code, row.service_id, row.is_open)
 
 

@@ -11,13 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from services.prioritizer import advice, groups, handlers
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import CustomerView, DemandView, EndorsementView
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, insert_rows
 from shared.observability import current_traceparent, within_trace
 
 
@@ -77,7 +78,8 @@ class Pending:
     def __init__(self) -> None:
         # The batch's demands and their endorsers, loaded once: later events of the batch see
         # what earlier ones did without a flush (an INSERT round trip) per event.
-        self._rows: dict[str, DemandView | None] = {}
+        self._rows: dict[str, DemandView | SimpleNamespace | None] = {}
+        self._new: list[SimpleNamespace] = []  # see new_demand
         self._endorsers: dict[str, set[str]] = {}
         self.customers: dict[str, CustomerView] = {}  # for keep_newest(held=...)
         # Changed customers: their items, the items they endorsed and the similar demands whose
@@ -121,9 +123,15 @@ class Pending:
             await self.load_demands(uow, {demand_id})
         return self._rows[demand_id]
 
-    def added(self, row: DemandView) -> None:
+    def new_demand(self, **values) -> SimpleNamespace:
+        """A demand first heard of in this batch: a plain record, inserted with the batch's
+        other new demands in one statement when the batch settles (an ORM object and its
+        flush cost more than the rest of applying the event)."""
+        row = SimpleNamespace(**values)
         self._rows[row.id] = row
+        self._new.append(row)
         self._endorsers.setdefault(row.id, set())
+        return row
 
     def endorsers(self, demand_id: str) -> set[str]:
         """Who is recorded as endorsing a demand loaded or added in this batch; the caller adds
@@ -150,6 +158,10 @@ class Pending:
         self._due.groups.update((gid, asked) for gid in group_ids if gid)
 
     async def run(self, uow: UnitOfWork) -> None:
+        columns = DemandView.__table__.columns
+        await insert_rows(uow.session, DemandView.__table__,
+                          [{column.key: getattr(row, column.key) for column in columns}
+                           for row in self._new])
         if self._demand_cause is not None:
             with within_trace(self._demand_cause.traceparent):
                 await self._settle_demands(uow, self._demand_cause)
