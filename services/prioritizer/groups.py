@@ -7,7 +7,7 @@ demands it touched (before and after) are recomputed from the stored links.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import and_, delete, func, insert, or_, select
 
@@ -33,13 +33,15 @@ async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str,
     return {demand_id: sorted(others) for demand_id, others in found.items()}
 
 
-async def relink(uow: UnitOfWork, rows: list[DemandView]) -> set[str]:
+async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] = ()) -> set[str]:
     """Replaces the terms and links of these demands; returns every demand whose links changed
     (they included). Links depend only on the two demands' texts and scopes, so relinking many
-    demands at once gives what relinking them one after another would."""
+    demands at once gives what relinking them one after another would. `new`: those first
+    stored in this transaction, which have no terms or links yet to look up or replace."""
     ids = [row.id for row in rows]
-    before = {other for others in (await neighbours_of(uow, ids)).values() for other in others}
-    for chunk in _chunks(ids):
+    stored = [demand_id for demand_id in ids if demand_id not in new]
+    before = {other for others in (await neighbours_of(uow, stored)).values() for other in others}
+    for chunk in _chunks(stored):
         await uow.session.execute(delete(DemandTerm).where(DemandTerm.demand_id.in_(chunk)))
         await uow.session.execute(delete(DemandLink).where(
             or_(DemandLink.demand_id.in_(chunk), DemandLink.other_id.in_(chunk))))

@@ -180,9 +180,9 @@ class Pending:
         changed = set(self._demands)
         relinked = [demand_id for demand_id, relink in self._demands.items() if relink]
         touched = set(changed)
-        if relinked:
-            rows = await groups.demands(uow, relinked)
-            touched |= await groups.relink(uow, rows)
+        if relinked:  # the rows this batch holds, as a query would return them
+            rows = [self._rows[demand_id] for demand_id in relinked]
+            touched |= await groups.relink(uow, rows, new={row.id for row in self._new})
             self.advise(cause.at, group_ids=await groups.regroup(uow, touched))
         unlinked = changed - set(relinked)  # same text: its similar demands count its backers
         for others in (await groups.neighbours_of(uow, unlinked)).values():
