@@ -118,7 +118,8 @@ async def on_feedback_submitted(event: CloudEvent, uow: UnitOfWork) -> None:
         row.mature_effort_sum += int(effort or 0)
     await uow.session.flush()
     pending = uow.deferred(Pending)
-    pending.rescore(await handlers.customers_with_open_demand_on(uow, service_id), _cause(event))
+    pending.rescore(await handlers.customers_with_open_demand_on(uow, service_id)
+                    | pending.new_customers_on(service_id), _cause(event))
     pending.advise(event.time, service_ids={service_id})
 
 

@@ -133,6 +133,11 @@ class Pending:
         self._endorsers.setdefault(row.id, set())
         return row
 
+    def new_customers_on(self, service_id: str) -> set[str]:
+        """The customers of this batch's new open demands on a service: not stored until the
+        batch settles, so a query for the service's demands does not see them yet."""
+        return {row.customer_id for row in self._new if row.is_open and row.service_id == service_id}
+
     def endorsers(self, demand_id: str) -> set[str]:
         """Who is recorded as endorsing a demand loaded or added in this batch; the caller adds
         to it what it records."""

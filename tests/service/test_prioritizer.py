@@ -216,3 +216,23 @@ async def test_an_endorsers_change_rescores_the_demand_it_endorsed(prioritizer, 
     assert importance(await rankings(prioritizer, viewer)) == 0.5  # the endorser's 3 of 5
     await feed(prioritizer, "pmo.customer.updated", backer | {"strategic_importance": 5}, version=2)
     assert importance(await rankings(prioritizer, viewer)) == 1.0
+
+
+async def test_feedback_in_the_batch_that_brings_a_demand_on_its_service_rescores_that_demand(
+        prioritizer, viewer):
+    """A new demand is stored when its batch settles; feedback on its service earlier in the
+    same transaction must still count its customer among those to rescore."""
+    owner, service_id = customer(), str(uuid.uuid4())
+    need = demand(owner["id"], service_id=service_id)
+    feedback = {"id": str(uuid.uuid4()), "customer_id": owner["id"], "service_id": service_id,
+                "segment": owner["segment"], "csat": 1, "perceived_value": 1, "effort": None,
+                "nps": None}
+    events = [new_event("test", "pmo.customer.registered", owner["id"], owner, 1),
+              new_event("test", "pmo.demand.submitted", need["id"], need, 1),
+              new_event("test", "pmo.feedback.submitted", feedback["id"], feedback, 1)]
+    await apply_batch(prioritizer.app.state.runtime.db, HANDLERS, events)
+    trail = (await prioritizer.get(f"/v1/rankings/{need['id']}/history", headers=viewer)).json()
+    assert [item["cause_type"] for item in trail["items"]] == ["pmo.feedback.submitted"]
+    [item] = (await rankings(prioritizer, viewer))["items"]
+    gap = next(f for f in item["factors"] if f["name"] == "satisfaction_gap")
+    assert gap["value"] == 1.0  # the worst rating, counted in the same batch
