@@ -169,6 +169,9 @@ async def insert_new(session: AsyncSession, row: Any) -> None:
     its version counter included, and is not tracked afterwards.
     """
     table = row.__table__
+    unset = [column.key for column in table.columns if column.key not in vars(row)]
+    if unset:  # an INSERT of every column would write NULL past their defaults
+        raise ValueError(f"{type(row).__name__} lacks {', '.join(unset)}")
     await insert_rows(session, table,
                       [{column.key: getattr(row, column.key) for column in table.columns}])
 
@@ -206,11 +209,16 @@ def create_engine(database_url: str) -> AsyncEngine:
                                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS}, **JSON_CODEC)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 4000
+
+
 def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Statements run inline on the event loop (shared.sqlite_inline): a wait for another
+    # process's lock holds it, so the wait stays well under the Kafka session timeout (10 s).
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

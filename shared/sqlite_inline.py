@@ -11,12 +11,16 @@ What that gives up: while a statement runs, the event loop waits for it. So an e
 hold one connection (shared.db.create_engine does): two connections of one process writing one
 file would wait for each other's lock with the loop held, and neither could finish. Each service
 has its own file; a lock held by another process (an operator's `pmo` command on a running
-service's file) is waited for up to the busy timeout, as before, but with the loop held.
+service's file) is waited for up to the busy timeout (shared.db: well under the Kafka consumer's
+session timeout), as before, but with the loop held. A long transaction lets the loop turn
+between statements every TURN_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,25 +31,32 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 
 # aiosqlite's own keyword arguments to connect(), meaningless without its thread.
 _AIOSQLITE_ONLY = ("iter_chunk_size", "loop")
+# The longest a run of statements holds the event loop before the next one lets it turn.
+TURN_SECONDS = 0.05
 
 
 class InlineCursor:
-    """aiosqlite's cursor interface over a sqlite3 cursor."""
+    """aiosqlite's cursor interface over a sqlite3 cursor, made when the dialect enters it (so
+    a closed connection fails there, where the dialect maps it to a disconnect)."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
+    def __init__(self, connection: "InlineConnection") -> None:
+        self._connection = connection
+        self._cursor: sqlite3.Cursor | None = None
 
     async def __aenter__(self) -> "InlineCursor":
+        self._cursor = self._connection._open().cursor()
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         self._cursor.close()
 
     async def execute(self, sql: str, parameters: Any = ()) -> "InlineCursor":
+        await self._connection.take_turns()
         self._cursor.execute(sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Any) -> "InlineCursor":
+        await self._connection.take_turns()
         self._cursor.executemany(sql, parameters)
         return self
 
@@ -97,9 +108,18 @@ class InlineConnection:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
         self._connection: sqlite3.Connection | None = connection  # None once closed, as aiosqlite
+        self._turn_taken = time.monotonic()
 
     def cursor(self) -> InlineCursor:
-        return InlineCursor(self._open().cursor())
+        return InlineCursor(self)
+
+    async def take_turns(self) -> None:
+        """Gives the event loop a turn once a run of statements has held it for a while, so a
+        long transaction does not starve Kafka heartbeats and probes for its whole length."""
+        now = time.monotonic()
+        if now - self._turn_taken > TURN_SECONDS:
+            await asyncio.sleep(0)
+            self._turn_taken = time.monotonic()
 
     async def commit(self) -> None:
         self._open().commit()

@@ -100,6 +100,8 @@ class Score:
     policy_version: int
 
     def as_dict(self) -> dict[str, Any]:
+        # Each factor's dict is its own __dict__, shared with every explanation that holds the
+        # same memoised Factor (undamped_factors): readers must never change one in place.
         return {"score": self.score, "policy_version": self.policy_version,
                 "factors": [vars(factor) for factor in self.factors]}
 

@@ -56,3 +56,46 @@ def test_a_statement_runs_on_the_event_loop_thread_not_a_driver_thread(engine):
 
     ran_on, loop_thread = asyncio.run(scenario())
     assert ran_on == loop_thread
+
+
+def test_a_closed_driver_connection_is_reported_as_a_disconnect(engine):
+    from sqlalchemy.exc import DBAPIError
+
+    async def scenario():
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            raw.driver_connection.stop()  # as if the file's connection went away
+            with pytest.raises(DBAPIError) as caught:
+                await conn.execute(text("SELECT 1"))
+            return caught.value
+
+    error = asyncio.run(scenario())
+    assert error.connection_invalidated
+
+
+def test_a_long_run_of_statements_lets_the_event_loop_turn(engine, monkeypatch):
+    from shared import sqlite_inline
+
+    async def ticks_during_transaction() -> int:
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))  # the connection is open and checked out
+            seen = ticks
+            for _ in range(5):
+                await conn.execute(text("SELECT 1"))
+            during = ticks - seen
+        task.cancel()
+        return during
+
+    monkeypatch.setattr(sqlite_inline, "TURN_SECONDS", 3600.0)
+    assert asyncio.run(ticks_during_transaction()) == 0  # inline: nothing else runs meanwhile
+    monkeypatch.setattr(sqlite_inline, "TURN_SECONDS", 0.0)
+    assert asyncio.run(ticks_during_transaction()) >= 5
