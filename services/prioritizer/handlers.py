@@ -122,8 +122,8 @@ class _ScoreChanges:
 
     def add(self, uow: UnitOfWork, row: Row, score, segment: str | None, cause: Cause) -> None:
         """Stores a new score with its trail and event. An unchanged score leaves no trace: its
-        explanation is kept exact (the age of every item drifts a little with each rescore) and
-        its segment current, quietly, since neither is a change of priority."""
+        explanation is kept exact (an input that moved without moving the score) and its segment
+        current, quietly, since neither is a change of priority."""
         explanation = score.as_dict()
         if (row.score_version and row.score == score.score
                 and row.explanation.get("policy_version") == score.policy_version):

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.prioritizer.domain import ENABLEMENT_FUNCTIONS
@@ -225,9 +225,12 @@ def effort(item: DemandInput):
 
 
 def age(item: DemandInput, as_of: datetime):
-    days = max((as_of - item.submitted_at).total_seconds() / 86400, 0.0)
-    return (days / AGE_HORIZON_DAYS, {"days_waiting": round(days, 1)},
-            f"waiting {days:.0f} day(s); {AGE_HORIZON_DAYS} saturates")
+    """Whole days waiting. Counted by the second, every rescore moved every item's score a
+    little, and each move is a score change published for each open item of the customer; by
+    the day, an item's age moves its score at most once a day and nothing starves."""
+    days = max((as_of - item.submitted_at) // timedelta(days=1), 0)
+    return (days / AGE_HORIZON_DAYS, {"days_waiting": days},
+            f"waiting {days} day(s); {AGE_HORIZON_DAYS} saturates")
 
 
 def maturity_fit(item: DemandInput):

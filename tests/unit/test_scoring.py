@@ -160,3 +160,16 @@ def test_a_customers_items_above_any_score_are_bounded_however_many_it_submits(i
     for r in ranked:
         damp = next(f for f in r.score.factors if f.name == "volume_dampening")
         assert abs(r.score.score - damp.inputs["undamped_score"] / r.position) < 1e-5
+
+
+@settings(max_examples=50)
+@given(item=demands, hours=st.integers(0, 23 * 60 + 59).map(lambda m: timedelta(minutes=m)))
+def test_age_moves_a_score_at_most_once_a_day(item, hours):
+    """Aging counts whole days: within one day of waiting the score stands still (a moved score
+    is published for every item rescored), and one more whole day never lowers it."""
+    start = item.submitted_at + timedelta(days=3)
+    same_day = score_demand(item, POLICY, start + hours).score
+    assert same_day == score_demand(item, POLICY, start).score
+    age = next(f for f in score_demand(item, POLICY, start).factors if f.name == "age")
+    assert age.inputs == {"days_waiting": 3}
+    assert score_demand(item, POLICY, start + timedelta(days=1)).score >= same_day
