@@ -57,16 +57,9 @@ async def test_poison_goes_to_dlq_and_the_next_event_is_applied(tmp_path, kafka_
                 "strategic_importance": 2, "maturity": 2}
     good = new_event("intake", "pmo.customer.registered", customer["id"], customer, 1)
     unknown_field_missing = new_event("intake", "pmo.customer.registered", "x", {"id": "x"}, 1)
-    async with _consumer_on_its_topic(tmp_path, kafka_bootstrap) as (prefix, publisher, name_of):
-        sent = await publisher.send_batch([
-            OutgoingRecord(prefix + TOPIC, "k1", b"{not json"),
-            OutgoingRecord(prefix + TOPIC, "k2", encode_event(unknown_field_missing)),
-            OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(good)),
-        ])
-        assert sent == 3
-        assert await eventually(lambda: name_of(customer["id"]), timeout=30,
-                                what="the good event applied") == "After the poison"
-        parked = await _read_all(kafka_bootstrap, prefix + TOPIC + ".dlq", expected=2)
+    prefix, parked = await _two_parked_then_applied(tmp_path, kafka_bootstrap, customer, [
+        ("k1", b"{not json"), ("k2", encode_event(unknown_field_missing)),
+        (customer["id"], encode_event(good))])
     reasons = [dict(record.headers)["pmo-error"].decode() for record in parked]
     assert "not a CloudEvent" in reasons[0]
     assert "KeyError" in reasons[1]
@@ -85,19 +78,25 @@ async def test_oversized_and_unknown_type_records_are_parked_and_consumption_goe
     unknown = new_event("intake", "pmo.customer.registered", customer["id"], customer, 1).model_copy(
         update={"type": "pmo.customer.erased"})
     good = new_event("intake", "pmo.customer.registered", customer["id"], customer, 2)
-    async with _consumer_on_its_topic(tmp_path, kafka_bootstrap) as (prefix, publisher, name_of):
-        sent = await publisher.send_batch([
-            OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(oversized)),
-            OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(unknown)),
-            OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(good)),
-        ])
-        assert sent == 3
-        assert await eventually(lambda: name_of(customer["id"]), timeout=30,
-                                what="the good event applied") == "After the strangers"
-        parked = await _read_all(kafka_bootstrap, prefix + TOPIC + ".dlq", expected=2)
+    _, parked = await _two_parked_then_applied(tmp_path, kafka_bootstrap, customer, [
+        (customer["id"], encode_event(oversized)), (customer["id"], encode_event(unknown)),
+        (customer["id"], encode_event(good))])
     reasons = [dict(record.headers)["pmo-error"].decode() for record in parked]
     assert "exceeds 4096" in reasons[0]
     assert "'pmo.customer.erased' is not in the contract" in reasons[1]
+
+
+async def _two_parked_then_applied(tmp_path, bootstrap: str, customer: dict,
+                                   records: list[tuple[str, bytes]]):
+    """Sends (key, value) records of which the last registers `customer`; once it is applied,
+    the topic prefix and the two records parked in the dead-letter topic."""
+    async with _consumer_on_its_topic(tmp_path, bootstrap) as (prefix, publisher, name_of):
+        sent = await publisher.send_batch([OutgoingRecord(prefix + TOPIC, key, value)
+                                           for key, value in records])
+        assert sent == len(records)
+        assert await eventually(lambda: name_of(customer["id"]), timeout=30,
+                                what="the good event applied") == customer["name"]
+        return prefix, await _read_all(bootstrap, prefix + TOPIC + ".dlq", expected=2)
 
 
 async def _read_all(bootstrap: str, topic: str, expected: int):
@@ -119,47 +118,3 @@ async def _read_all(bootstrap: str, topic: str, expected: int):
         return records
     finally:
         await asyncio.wait_for(consumer.stop(), 15)
-
-
-async def test_oversized_and_unknown_type_records_are_parked_and_consumption_goes_on(
-        tmp_path, kafka_bootstrap, monkeypatch):
-    import shared.events.envelope as envelope
-
-    monkeypatch.setattr(envelope, "MAX_EVENT_BYTES", 4096)  # the broker's own limit is higher
-    prefix = f"cr{uuid.uuid4().hex[:8]}."
-    await ensure_topics(kafka_bootstrap, [prefix + TOPIC, prefix + TOPIC + ".dlq"], partitions=1)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", MECHANISMS)
-    await upgrade_to_head(db.engine, SPEC.service_dir)
-    publisher = KafkaPublisher(kafka_bootstrap, 10.0, "consumer-test")
-    customer = {"id": str(uuid.uuid4()), "name": "After the strangers", "segment": "other",
-                "strategic_importance": 2, "maturity": 2}
-    oversized = new_event("intake", "pmo.customer.registered", customer["id"],
-                          customer | {"name": "x" * 8000}, 1)
-    unknown = new_event("intake", "pmo.customer.registered", customer["id"], customer, 1).model_copy(
-        update={"type": "pmo.customer.erased"})
-    good = new_event("intake", "pmo.customer.registered", customer["id"], customer, 2)
-    sent = await publisher.send_batch([
-        OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(oversized)),
-        OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(unknown)),
-        OutgoingRecord(prefix + TOPIC, customer["id"], encode_event(good)),
-    ])
-    assert sent == 3
-    runner = ConsumerRunner(db=db, handlers=HANDLERS, topics=[TOPIC], bootstrap_servers=kafka_bootstrap,
-                            group_id=f"g-{prefix}", topic_prefix=prefix, publisher=publisher,
-                            metrics=ServiceMetrics(), max_retries=1, timeout_seconds=10.0)
-    task = asyncio.create_task(runner.run())
-    try:
-        async def applied():
-            async with db.sessions() as session:
-                return await session.scalar(select(CustomerView.name).where(CustomerView.id == customer["id"]))
-
-        assert await eventually(applied, timeout=30, what="the good event applied") == "After the strangers"
-        parked = await _read_all(kafka_bootstrap, prefix + TOPIC + ".dlq", expected=2)
-        reasons = [dict(record.headers)["pmo-error"].decode() for record in parked]
-        assert "exceeds 4096" in reasons[0]
-        assert "'pmo.customer.erased' is not in the contract" in reasons[1]
-    finally:
-        runner.stop()
-        await asyncio.wait_for(task, 30)
-        await publisher.stop()
-        await db.dispose()
