@@ -225,9 +225,9 @@ def effort(item: DemandInput):
 
 
 def age(item: DemandInput, as_of: datetime):
-    """Whole days waiting. Counted by the second, every rescore moved every item's score a
-    little, and each move is a score change published for each open item of the customer; by
-    the day, an item's age moves its score at most once a day and nothing starves."""
+    """Whole days waiting. Counted by the second, a rescore minutes after the last one moved
+    the scores of a customer's top items a little, each a published score change with no change
+    of priority; by the day, age moves a score at most once a day and nothing starves."""
     days = max((as_of - item.submitted_at) // timedelta(days=1), 0)
     return (days / AGE_HORIZON_DAYS, {"days_waiting": days},
             f"waiting {days} day(s); {AGE_HORIZON_DAYS} saturates")
@@ -282,18 +282,18 @@ def base_value(item: DemandInput, policy: Policy, as_of: datetime) -> float:
     return score_demand(undamped, policy, as_of).score
 
 
-def _own_backers(item: DemandInput) -> tuple[Backer, ...]:
+def _backers(item: DemandInput) -> tuple[Backer, ...]:
     return (item.requester, *item.endorsers)
 
 
 # Each factor in the order explanations list them, with the inputs it depends on (its key in
 # `Policy.factors_seen`) and how it is computed; the age depends on the moment, so is never shared.
 _FACTORS = (
-    ("strategic_importance", _own_backers, lambda item, _: strategic_importance(item)),
-    ("segment_weight", _own_backers, lambda item, policy: segment_weight(item, policy.segment_weights)),
+    ("strategic_importance", _backers, lambda item, _: strategic_importance(item)),
+    ("segment_weight", _backers, lambda item, policy: segment_weight(item, policy.segment_weights)),
     ("pain", lambda item: (item.severity, item.urgency), lambda item, _: pain(item)),
     ("reach", lambda item: item.reach, lambda item, _: reach(item)),
-    ("repeat_demand", lambda item: (_own_backers(item), item.similar),
+    ("repeat_demand", lambda item: (_backers(item), item.similar),
      lambda item, _: repeat_demand(item)),
     ("satisfaction_gap", lambda item: item.satisfaction, lambda item, _: satisfaction_gap(item)),
     ("effort", lambda item: item.effort_estimate, lambda item, _: effort(item)),
@@ -301,10 +301,6 @@ _FACTORS = (
     ("maturity_fit", lambda item: (item.requester.maturity, item.function_code, item.kind),
      lambda item, _: maturity_fit(item)),
 )
-
-
-def _backers(item: DemandInput) -> tuple[Backer, ...]:
-    return (item.requester, *item.endorsers)
 
 
 def _clamp(value: float) -> float:
