@@ -106,10 +106,15 @@ def check_version(current: int, if_match: str | None) -> None:
 def resource_response(body: BaseModel, version: int | None, status_code: int = 200,
                       location: str | None = None) -> JSONResponse:
     """A resource with its ETag (when it is versioned) and, on create, its Location."""
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code,
+                        headers=resource_headers(version, location))
+
+
+def resource_headers(version: int | None, location: str | None = None) -> dict[str, str]:
     headers = {"ETag": etag(version)} if version is not None else {}
     if location:
         headers["Location"] = location
-    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
+    return headers
 
 
 # --- Idempotency-Key ------------------------------------------------------------------------
@@ -143,11 +148,8 @@ async def idempotent_create(
         if stored is None:
             raise
         return _replay(stored, print_)
-    version = getattr(created, "version", None)
-    headers = {"ETag": etag(version)} if version is not None else {}
-    headers["Location"] = location(created)
     answer = rendered[0] if rendered else render(created).model_dump(mode="json")
-    return JSONResponse(answer, status_code=201, headers=headers)
+    return JSONResponse(answer, status_code=201, headers=_created_headers(created, location))
 
 
 @functools.cache
@@ -180,10 +182,7 @@ async def _remember(uow: UnitOfWork, principal: str, key: str, print_: str,
 
 
 def _created_headers(created: Any, location: Callable[[Any], str]) -> dict[str, str]:
-    headers = {"Location": location(created)}
-    if getattr(created, "version", None) is not None:
-        headers["ETag"] = etag(created.version)
-    return headers
+    return resource_headers(getattr(created, "version", None), location(created))
 
 
 # --- body size ------------------------------------------------------------------------------
