@@ -168,12 +168,19 @@ async def insert_new(session: AsyncSession, row: Any) -> None:
     sort, the version counter) cost more than the INSERT it emits. The object must be complete,
     its version counter included, and is not tracked afterwards.
     """
-    table = row.__table__
-    unset = [column.key for column in table.columns if column.key not in vars(row)]
-    if unset:  # an INSERT of every column would write NULL past their defaults
-        raise ValueError(f"{type(row).__name__} lacks {', '.join(unset)}")
-    await insert_rows(session, table,
-                      [{column.key: getattr(row, column.key) for column in table.columns}])
+    await insert_records(session, row.__table__, [row])
+
+
+async def insert_records(session: AsyncSession, table: Table, records: Sequence[Any]) -> None:
+    """One INSERT of objects that carry every column of `table` as an attribute (ORM objects
+    kept out of the session, plain records); one lacking a column is refused, since an INSERT of
+    every column would write NULL past that column's default."""
+    for record in records:
+        unset = [column.key for column in table.columns if column.key not in vars(record)]
+        if unset:
+            raise ValueError(f"{type(record).__name__} lacks {', '.join(unset)}")
+    await insert_rows(session, table, [{column.key: getattr(record, column.key)
+                                        for column in table.columns} for record in records])
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -199,10 +206,8 @@ def create_engine(database_url: str) -> AsyncEngine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                                     pool_reset_on_return=None, module=inline_dbapi(),
-                                     **JSON_CODEC)
+                                     module=inline_dbapi(), **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
-        event.listen(engine.sync_engine, "reset", _rollback_open_transaction)
         return engine
     # A bounded connect: asyncpg's default would wait 60 s for a server that does not answer.
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
@@ -221,22 +226,6 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _rollback_open_transaction(dbapi_connection, _record, reset_state) -> None:
-    """SQLite's reset on check-in: rolls back only a transaction that is still open.
-
-    The pool's default reset rolls back on every check-in, even right after a commit; on aiosqlite
-    that is one more trip to the connection's thread per request, for nothing.
-    """
-    if not reset_state.asyncio_safe or reset_state.transaction_was_reset:
-        return  # the same two cases in which the default reset does nothing
-    try:
-        still_open = dbapi_connection.driver_connection.in_transaction
-    except Exception:  # a closed or broken connection: let rollback raise as the default would
-        still_open = True
-    if still_open:
-        dbapi_connection.rollback()
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from services.prioritizer import advice, groups, handlers
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import CustomerView, DemandView, EndorsementView
-from shared.db import UnitOfWork, insert_rows
+from shared.db import UnitOfWork, insert_records
 from shared.observability import current_traceparent, within_trace
 
 
@@ -163,10 +163,7 @@ class Pending:
         self._due.groups.update((gid, asked) for gid in group_ids if gid)
 
     async def run(self, uow: UnitOfWork) -> None:
-        columns = DemandView.__table__.columns
-        await insert_rows(uow.session, DemandView.__table__,
-                          [{column.key: getattr(row, column.key) for column in columns}
-                           for row in self._new])
+        await insert_records(uow.session, DemandView.__table__, self._new)
         if self._demand_cause is not None:
             with within_trace(self._demand_cause.traceparent):
                 await self._settle_demands(uow, self._demand_cause)
