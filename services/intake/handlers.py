@@ -64,8 +64,19 @@ async def visible_customer(uow: UnitOfWork, customer_id: str, actor: Principal) 
     """The customer, or 404 when it does not exist or the caller may not see it."""
     customer = await uow.session.get(CustomerRow, customer_id)
     if customer is None or not actor.may_see_customer(customer.id):
-        raise NotFound(f"customer {customer_id} not found")
+        raise _no_customer(customer_id)
     return customer
+
+
+async def require_visible_customer(uow: UnitOfWork, customer_id: str, actor: Principal) -> None:
+    """visible_customer's 404 for a caller that only needs to know: checked by key, not loaded."""
+    if not actor.may_see_customer(customer_id) or not await exists(
+            uow.session, CustomerRow.__table__, customer_id):
+        raise _no_customer(customer_id)
+
+
+def _no_customer(customer_id: str) -> NotFound:
+    return NotFound(f"customer {customer_id} not found")
 
 
 async def list_customers(uow: UnitOfWork, actor: Principal, *, segment: str | None,
@@ -86,9 +97,7 @@ async def list_customers(uow: UnitOfWork, actor: Principal, *, segment: str | No
 
 async def submit_demand(uow: UnitOfWork, cmd: DemandCreate, actor: Principal) -> DemandRow:
     """Records a need for its customer; who captured it is kept apart from who has it."""
-    if not actor.may_see_customer(cmd.customer_id) or not await exists(
-            uow.session, CustomerRow.__table__, cmd.customer_id):
-        raise NotFound(f"customer {cmd.customer_id} not found")
+    await require_visible_customer(uow, cmd.customer_id, actor)
     await projections.check_references(uow, cmd.function_code, cmd.service_id)
     now = utcnow()
     demand = DemandRow(id=new_id(), status=domain.DemandStatus.SUBMITTED.value, status_reason=None,
