@@ -140,6 +140,8 @@ async def execute_many(session: AsyncSession, statement: UpdateBase,
         return
     connection = await session.connection()
     sql, plan = _executemany_plan(statement, connection.dialect, tuple(rows[0]))
+    plan = [(name, _once_per_value(processor) if moment else processor)
+            for name, processor, moment in plan]
     await connection.exec_driver_sql(sql, [
         tuple(row[name] if processor is None else processor(row[name]) for name, processor in plan)
         for row in rows])
@@ -147,13 +149,30 @@ async def execute_many(session: AsyncSession, statement: UpdateBase,
 
 @functools.lru_cache(maxsize=128)
 def _executemany_plan(statement: UpdateBase, dialect, keys: tuple[str, ...]):
-    """The statement's SQL for this dialect and, per positional parameter, its name and type
-    conversion; kept for statements built once (compiling costs about a millisecond)."""
+    """The statement's SQL for this dialect and, per positional parameter, its name, its type
+    conversion and whether it is a moment; kept for statements built once (compiling costs
+    about a millisecond)."""
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
     names = compiled.positiontup or []
-    return compiled.string, [
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in names]
+    plan = []
+    for name in names:
+        column_type = compiled.binds[name].type
+        processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+        plan.append((name, processor, processor is not None and isinstance(
+            column_type, (DateTime, UTCDateTime))))
+    return compiled.string, plan
+
+
+def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A moment's conversion done once per distinct value: the rows of one rescore share their
+    cause's time, and formatting it for SQLite is most of what a row's parameters cost."""
+    converted: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        if value not in converted:
+            converted[value] = processor(value)
+        return converted[value]
+    return convert
 
 
 @functools.lru_cache(maxsize=64)

@@ -25,8 +25,8 @@ def reprioritized(demand, scored: Mapping[str, Any], previous_score: float | Non
         "demand_id": demand.id, "customer_id": demand.customer_id, "title": demand.title,
         "status": demand.status, "segment": scored["segment"], "score": scored["score"],
         "previous_score": previous_score, "policy_version": explanation["policy_version"],
-        "factors": [{key: factor[key] for key in ("name", "value", "weight", "contribution")}
-                    for factor in explanation["factors"]],
+        "factors": [{"name": factor["name"], "value": factor["value"], "weight": factor["weight"],
+                     "contribution": factor["contribution"]} for factor in explanation["factors"]],
         "cause": {"event_id": cause_event_id, "type": cause_type, "actor": cause_actor},
     }
     return new_event(SOURCE, DEMAND_REPRIORITIZED, demand.id, data, scored["score_version"],

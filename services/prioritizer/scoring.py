@@ -118,13 +118,18 @@ def undamped_factors(item: DemandInput, policy: Policy, as_of: datetime) -> tupl
     A factor is a function of a few of the item's inputs (its pain of severity and urgency, its
     strategic importance of its backers), so within one policy the same inputs give the same
     Factor: it is computed once and shared, which is most of the work when a customer's change
-    rescores thousands of its items. Only the age is the item's own.
+    rescores thousands of its items. The age depends on the moment too, so it is shared by the
+    whole days waiting.
     """
     memo = policy.factors_seen
     factors = []
     for name, inputs_of, compute in _FACTORS:
         if inputs_of is None:
-            factors.append(_factor(name, *age(item, as_of), policy.weights))
+            days = days_waiting(item, as_of)
+            factor = memo.get((name, days))
+            if factor is None:
+                factor = memo[(name, days)] = _factor(name, *age(days), policy.weights)
+            factors.append(factor)
             continue
         key = (name, inputs_of(item))
         factor = memo.get(key)
@@ -224,11 +229,14 @@ def effort(item: DemandInput):
             f"{item.effort_estimate} person-day(s) of PMO effort")
 
 
-def age(item: DemandInput, as_of: datetime):
+def days_waiting(item: DemandInput, as_of: datetime) -> int:
     """Whole days waiting. Counted by the second, a rescore minutes after the last one moved
     the scores of a customer's top items a little, each a published score change with no change
     of priority; by the day, age moves a score at most once a day and nothing starves."""
-    days = max((as_of - item.submitted_at) // timedelta(days=1), 0)
+    return max((as_of - item.submitted_at) // timedelta(days=1), 0)
+
+
+def age(days: int):
     return (days / AGE_HORIZON_DAYS, {"days_waiting": days},
             f"waiting {days} day(s); {AGE_HORIZON_DAYS} saturates")
 
@@ -287,7 +295,7 @@ def _backers(item: DemandInput) -> tuple[Backer, ...]:
 
 
 # Each factor in the order explanations list them, with the inputs it depends on (its key in
-# `Policy.factors_seen`) and how it is computed; the age depends on the moment, so is never shared.
+# `Policy.factors_seen`) and how it is computed; the age depends on the moment (see above).
 _FACTORS = (
     ("strategic_importance", _backers, lambda item, _: strategic_importance(item)),
     ("segment_weight", _backers, lambda item, policy: segment_weight(item, policy.segment_weights)),
