@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from services.prioritizer import grouping
 from services.prioritizer.grouping import DemandText
 from services.prioritizer.models import DemandLink, DemandTerm, DemandView
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, for_ids, ids_param, insert_rows
 
 
 def text_of(row: DemandView) -> DemandText:
@@ -25,12 +25,13 @@ async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str,
     """The stored similar open demands of each demand, by id."""
     demand_ids = list(set(demand_ids))
     found: dict[str, list[str]] = {demand_id: [] for demand_id in demand_ids}
-    for chunk in _chunks(demand_ids):
-        rows = await uow.session.execute(select(DemandLink.demand_id, DemandLink.other_id)
-                                         .where(DemandLink.demand_id.in_(chunk)))
-        for demand_id, other_id in rows:
-            found[demand_id].append(other_id)
+    for demand_id, other_id in await for_ids(uow.session, _LINKS_OF, demand_ids):
+        found[demand_id].append(other_id)
     return {demand_id: sorted(others) for demand_id, others in found.items()}
+
+
+_LINKS_OF = select(DemandLink.demand_id, DemandLink.other_id).where(
+    DemandLink.demand_id.in_(ids_param()))
 
 
 async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] = ()) -> set[str]:
@@ -41,54 +42,56 @@ async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] =
     ids = [row.id for row in rows]
     stored = [demand_id for demand_id in ids if demand_id not in new]
     before = {other for others in (await neighbours_of(uow, stored)).values() for other in others}
-    for chunk in _chunks(stored):
-        await uow.session.execute(delete(DemandTerm).where(DemandTerm.demand_id.in_(chunk)))
-        await uow.session.execute(delete(DemandLink).where(
-            or_(DemandLink.demand_id.in_(chunk), DemandLink.other_id.in_(chunk))))
+    await for_ids(uow.session, _DELETE_TERMS, stored)
+    await for_ids(uow.session, _DELETE_LINKS, stored)
     indexed = [row for row in rows if row.is_open and row.terms]
-    terms = [{"term": term, "demand_id": row.id} for row in indexed for term in row.terms]
-    if terms:
-        await uow.session.execute(insert(DemandTerm), terms)
+    await insert_rows(uow.session, DemandTerm.__table__,
+                      [{"term": term, "demand_id": row.id} for row in indexed for term in row.terms])
     pairs: dict[tuple[str, str], float] = {}
     candidates = await _candidates(uow, indexed)  # after every term is in: they find each other
     for row in indexed:
         for other_id, score in grouping.similar_to(text_of(row), candidates.get(row.id, ())):
             pairs[(row.id, other_id)] = pairs[(other_id, row.id)] = score
-    if pairs:
-        await uow.session.execute(insert(DemandLink), [
-            {"demand_id": a, "other_id": b, "similarity": score} for (a, b), score in pairs.items()])
+    await insert_rows(uow.session, DemandLink.__table__, [
+        {"demand_id": a, "other_id": b, "similarity": score} for (a, b), score in pairs.items()])
     return set(ids) | before | {b for _, b in pairs}
+
+
+_DELETE_TERMS = delete(DemandTerm).where(DemandTerm.demand_id.in_(ids_param()))
+_STORED = ids_param()
+_DELETE_LINKS = delete(DemandLink).where(
+    or_(DemandLink.demand_id.in_(_STORED), DemandLink.other_id.in_(_STORED)))
 
 
 async def _candidates(uow: UnitOfWork, rows: list[DemandView]) -> dict[str, list[DemandText]]:
     """For each demand, the open demands sharing at least θ·|terms| of its terms (the Jaccard
     bound), found through the token index: a self-join per chunk, not a query per demand."""
-    ours, theirs = DemandTerm.__table__.alias("ours"), DemandTerm.__table__.alias("theirs")
     needed = {row.id: grouping.min_shared_terms(len(row.terms)) for row in rows}
     shared: dict[str, list[str]] = {}
-    for chunk in _chunks(list(needed)):
-        query = (select(ours.c.demand_id, theirs.c.demand_id, func.count())
-                 .join(theirs, and_(theirs.c.term == ours.c.term,
-                                    theirs.c.demand_id != ours.c.demand_id))
-                 .where(ours.c.demand_id.in_(chunk))
-                 .group_by(ours.c.demand_id, theirs.c.demand_id))
-        for demand_id, other_id, count in await uow.session.execute(query):
-            if count >= needed[demand_id]:
-                shared.setdefault(demand_id, []).append(other_id)
+    for demand_id, other_id, count in await for_ids(uow.session, _SHARING_TERMS, list(needed)):
+        if count >= needed[demand_id]:
+            shared.setdefault(demand_id, []).append(other_id)
     texts = await _open_texts(uow, {other for others in shared.values() for other in others})
     return {demand_id: [texts[other] for other in others if other in texts]
             for demand_id, others in shared.items()}
 
 
+_OURS, _THEIRS = DemandTerm.__table__.alias("ours"), DemandTerm.__table__.alias("theirs")
+_SHARING_TERMS = (select(_OURS.c.demand_id, _THEIRS.c.demand_id, func.count())
+                  .join(_THEIRS, and_(_THEIRS.c.term == _OURS.c.term,
+                                      _THEIRS.c.demand_id != _OURS.c.demand_id))
+                  .where(_OURS.c.demand_id.in_(ids_param()))
+                  .group_by(_OURS.c.demand_id, _THEIRS.c.demand_id))
+
+
 async def _open_texts(uow: UnitOfWork, demand_ids: set[str]) -> dict[str, DemandText]:
-    texts: dict[str, DemandText] = {}
-    for chunk in _chunks(sorted(demand_ids)):
-        query = select(DemandView.id, DemandView.function_code, DemandView.service_id,
-                       DemandView.terms).where(DemandView.id.in_(chunk), DemandView.is_open)
-        for demand_id, function_code, service_id, terms in await uow.session.execute(query):
-            texts[demand_id] = DemandText(demand_id, function_code, service_id,
-                                          frozenset(terms or ()))
-    return texts
+    return {demand_id: DemandText(demand_id, function_code, service_id, frozenset(terms or ()))
+            for demand_id, function_code, service_id, terms
+            in await for_ids(uow.session, _OPEN_TEXTS, sorted(demand_ids))}
+
+
+_OPEN_TEXTS = select(DemandView.id, DemandView.function_code, DemandView.service_id,
+                     DemandView.terms).where(DemandView.id.in_(ids_param()), DemandView.is_open)
 
 
 async def regroup(uow: UnitOfWork, touched: Iterable[str]) -> set[str]:
@@ -120,23 +123,19 @@ async def _component_links(uow: UnitOfWork, touched: Iterable[str]) -> dict[str,
 
 
 async def demands(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
-    rows = []
-    for chunk in _chunks(list(demand_ids)):
-        rows += list(await uow.session.scalars(select(DemandView).where(DemandView.id.in_(chunk))))
-    return rows
+    return await for_ids(uow.session, DEMANDS, demand_ids, scalars=True)
+
+
+DEMANDS = select(DemandView).where(DemandView.id.in_(ids_param()))
 
 
 async def group_members(uow: UnitOfWork, group_ids: Iterable[str]) -> dict[str, list[DemandView]]:
     """The open members of each group, earliest first."""
     found: dict[str, list[DemandView]] = {}
-    for chunk in _chunks(sorted(set(group_ids))):
-        query = (select(DemandView).where(DemandView.group_id.in_(chunk), DemandView.is_open)
-                 .order_by(DemandView.submitted_at, DemandView.id))
-        for row in await uow.session.scalars(query):
-            found.setdefault(row.group_id, []).append(row)
+    rows = await for_ids(uow.session, _OPEN_MEMBERS, sorted(set(group_ids)), scalars=True)
+    for row in sorted(rows, key=lambda row: (row.submitted_at, row.id)):
+        found.setdefault(row.group_id, []).append(row)
     return found
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
+_OPEN_MEMBERS = select(DemandView).where(DemandView.group_id.in_(ids_param()), DemandView.is_open)

@@ -25,7 +25,7 @@ from services.prioritizer.models import (
 )
 from services.prioritizer.ranking import score_customer_items
 from services.prioritizer.scoring import Policy, repeat_demand
-from shared.db import UnitOfWork, execute_many, utcnow
+from shared.db import UnitOfWork, execute_many, for_ids, ids_param, utcnow
 from shared.errors import Unprocessable
 from shared.metrics import observe_ranking_freshness
 
@@ -42,10 +42,13 @@ class Cause:
 
 
 async def current_policy(uow: UnitOfWork) -> Policy:
-    row = await uow.session.scalar(select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1))
+    row = await uow.session.scalar(_NEWEST_POLICY)
     if row is None:
         return Policy(1, dict(DEFAULT_WEIGHTS), dict(DEFAULT_SEGMENT_WEIGHTS))
     return Policy(row.version, row.weights, row.segment_weights)
+
+
+_NEWEST_POLICY = select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1)
 
 
 async def ensure_default_policy(uow: UnitOfWork) -> None:
@@ -71,14 +74,14 @@ async def rescore_customers(uow: UnitOfWork, causes: Mapping[str, Cause],
                             policy: Policy | None = None) -> int:
     """Rescores the open items of these customers, each under its own cause, in one pass;
     returns how many scores changed."""
-    customer_ids = sorted(causes)
-    if not customer_ids:
+    if not causes:
         return 0
-    demands: list[Row] = []
-    for start in range(0, len(customer_ids), 500):
-        demands += (await uow.session.execute(select(*SCORED).where(
-            DemandView.customer_id.in_(customer_ids[start:start + 500]), DemandView.is_open))).all()
+    demands = await for_ids(uow.session, _OPEN_SCORED_OF_CUSTOMERS, sorted(causes))
     return await _rescore(uow, demands, causes.__getitem__, policy or await current_policy(uow))
+
+
+_OPEN_SCORED_OF_CUSTOMERS = select(*SCORED).where(DemandView.customer_id.in_(ids_param()),
+                                                 DemandView.is_open)
 
 
 async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
@@ -182,23 +185,24 @@ async def customers_to_rescore_for(uow: UnitOfWork, customer_ids: Collection[str
     """A customer's change moves its own items and the items it endorsed, and the open items
     similar to either whose repeat demand counts this customer's segment."""
     found, backed = set(customer_ids), set()
-    ordered = sorted(found)
+    asked = sorted(found)
     # Each lookup by its own index (the customers' open items; what they endorsed, by key): one
     # query with an OR of the two made SQLite walk every open demand, seconds at a million.
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start:start + 500]
-        endorsed = select(EndorsementView.demand_id).where(EndorsementView.customer_id.in_(chunk))
-        for query in (select(DemandView.id, DemandView.customer_id, DemandView.is_open)
-                      .where(DemandView.customer_id.in_(chunk), DemandView.is_open),
-                      select(DemandView.id, DemandView.customer_id, DemandView.is_open)
-                      .where(DemandView.id.in_(endorsed))):
-            for demand_id, owner, is_open in await uow.session.execute(query):
-                if is_open:
-                    backed.add(demand_id)
-                    found.add(owner)
+    for query in (_OPEN_ITEMS_OF_CUSTOMERS, _ITEMS_ENDORSED_BY_CUSTOMERS):
+        for demand_id, owner, is_open in await for_ids(uow.session, query, asked):
+            if is_open:
+                backed.add(demand_id)
+                found.add(owner)
     near_ids = [other for others in (await groups.neighbours_of(uow, backed)).values()
                 for other in others]
     return found | await customers_whose_repeat_demand_moved(uow, near_ids)
+
+
+_OPEN_ITEMS_OF_CUSTOMERS = select(DemandView.id, DemandView.customer_id, DemandView.is_open).where(
+    DemandView.customer_id.in_(ids_param()), DemandView.is_open)
+_ITEMS_ENDORSED_BY_CUSTOMERS = select(DemandView.id, DemandView.customer_id, DemandView.is_open).where(
+    DemandView.id.in_(select(EndorsementView.demand_id).where(
+        EndorsementView.customer_id.in_(ids_param()))))
 
 
 async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:

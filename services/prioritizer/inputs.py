@@ -11,7 +11,7 @@ from sqlalchemy import Row, select
 from services.prioritizer import groups
 from services.prioritizer.models import CustomerView, DemandView, ServiceFeedbackView
 from services.prioritizer.scoring import Backer, DemandInput, ServiceSatisfaction
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, for_ids, ids_param
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,10 @@ async def load_context(uow: UnitOfWork, demands: Sequence[DemandView | Row]) -> 
 
 
 async def open_demands(uow: UnitOfWork, demand_ids: Iterable[str]) -> list[DemandView]:
-    demand_ids = sorted(set(demand_ids))
-    rows: list[DemandView] = []
-    for chunk in _chunks(demand_ids):
-        rows += list(await uow.session.scalars(
-            select(DemandView).where(DemandView.id.in_(chunk), DemandView.is_open)))
-    return rows
+    return await for_ids(uow.session, _OPEN_DEMANDS, sorted(set(demand_ids)), scalars=True)
+
+
+_OPEN_DEMANDS = select(DemandView).where(DemandView.id.in_(ids_param()), DemandView.is_open)
 
 
 def demand_input(row: DemandView | Row, context: Context) -> DemandInput:
@@ -72,35 +70,29 @@ async def _similar(uow: UnitOfWork, demand_ids: list[str]) -> dict[str, list[str
     """For each demand, the customers who raised or endorsed the open demands similar to it."""
     neighbours = await groups.neighbours_of(uow, demand_ids)
     other_ids = sorted({other for others in neighbours.values() for other in others})
-    backers: dict[str, set[str]] = {}
-    for chunk in _chunks(other_ids):
-        rows = await uow.session.execute(
-            select(DemandView.id, DemandView.customer_id, DemandView.endorsed_by)
-            .where(DemandView.id.in_(chunk), DemandView.is_open))
-        for demand_id, customer_id, endorsed_by in rows:
-            backers[demand_id] = {customer_id, *endorsed_by}
+    backers = {demand_id: {customer_id, *endorsed_by} for demand_id, customer_id, endorsed_by
+               in await for_ids(uow.session, _BACKERS_OF_OPEN, other_ids)}
     return {demand_id: sorted({cid for other in others for cid in backers.get(other, ())})
             for demand_id, others in neighbours.items() if others}
 
 
+_BACKERS_OF_OPEN = select(DemandView.id, DemandView.customer_id, DemandView.endorsed_by).where(
+    DemandView.id.in_(ids_param()), DemandView.is_open)
+
+
 async def customers_by_id(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, CustomerView]:
-    found: dict[str, CustomerView] = {}
-    for chunk in _chunks(sorted(set(ids))):
-        rows = await uow.session.scalars(select(CustomerView).where(CustomerView.id.in_(chunk)))
-        found |= {row.id: row for row in rows}
-    return found
+    return {row.id: row
+            for row in await for_ids(uow.session, CUSTOMERS, sorted(set(ids)), scalars=True)}
+
+
+CUSTOMERS = select(CustomerView).where(CustomerView.id.in_(ids_param()))
 
 
 async def satisfaction_of(uow: UnitOfWork, service_ids: set[str]) -> dict[str, ServiceSatisfaction]:
-    if not service_ids:
-        return {}
-    rows = await uow.session.scalars(
-        select(ServiceFeedbackView).where(ServiceFeedbackView.service_id.in_(service_ids)))
+    rows = await for_ids(uow.session, _FEEDBACK, sorted(service_ids), scalars=True)
     return {row.service_id: ServiceSatisfaction(row.responses, row.csat_sum / row.responses,
                                                 row.perceived_value_sum / row.responses)
             for row in rows if row.responses}
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
+_FEEDBACK = select(ServiceFeedbackView).where(ServiceFeedbackView.service_id.in_(ids_param()))

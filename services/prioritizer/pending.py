@@ -15,10 +15,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from services.prioritizer import advice, groups, handlers
+from services.prioritizer import advice, groups, handlers, inputs
 from services.prioritizer.handlers import Cause
 from services.prioritizer.models import CustomerView, DemandView, EndorsementView
-from shared.db import UnitOfWork, insert_records
+from shared.db import UnitOfWork, for_ids, ids_param, insert_records
 from shared.observability import current_traceparent, within_trace
 
 
@@ -98,14 +98,10 @@ class Pending:
         self._rows |= dict.fromkeys(ids)
         self._endorsers |= {demand_id: set() for demand_id in ids}
         with uow.session.no_autoflush:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                for row in await uow.session.scalars(select(DemandView).where(DemandView.id.in_(chunk))):
-                    self._rows[row.id] = row
-                for demand_id, customer_id in await uow.session.execute(
-                        select(EndorsementView.demand_id, EndorsementView.customer_id)
-                        .where(EndorsementView.demand_id.in_(chunk))):
-                    self._endorsers[demand_id].add(customer_id)
+            for row in await groups.demands(uow, ids):
+                self._rows[row.id] = row
+            for demand_id, customer_id in await for_ids(uow.session, _ENDORSERS, ids):
+                self._endorsers[demand_id].add(customer_id)
 
     async def load_customers(self, uow: UnitOfWork, customer_ids: set[str]) -> None:
         """The customer rows a batch's customer events name, in a query per 500: each event's
@@ -113,10 +109,7 @@ class Pending:
         ids = sorted(customer_ids - set(self.customers))
         self.customers |= dict.fromkeys(ids)
         with uow.session.no_autoflush:
-            for start in range(0, len(ids), 500):
-                for row in await uow.session.scalars(
-                        select(CustomerView).where(CustomerView.id.in_(ids[start:start + 500]))):
-                    self.customers[row.id] = row
+            self.customers |= await inputs.customers_by_id(uow, ids)
 
     async def demand(self, uow: UnitOfWork, demand_id: str) -> DemandView | None:
         if demand_id not in self._rows:  # an event the batch's preparation did not name
@@ -191,6 +184,10 @@ class Pending:
             touched |= set(others)
         for customer_id in await handlers.customers_whose_repeat_demand_moved(uow, touched - changed):
             self._due.customers.setdefault(customer_id, cause)  # its own later event stays the cause
+
+
+_ENDORSERS = select(EndorsementView.demand_id, EndorsementView.customer_id).where(
+    EndorsementView.demand_id.in_(ids_param()))
 
 
 def _by_value(mapping: dict) -> dict:
