@@ -1,7 +1,8 @@
 """3. Ranking at scale: N open demands loaded by bulk insert, then the real handlers timed.
 
-`python -m bench.ranking --sizes 10000 100000`. Baseline in the same run: the naive full re-sort
-(every open demand's score read and sorted in Python).
+`python -m bench.ranking --sizes 10000 100000`. Baselines in the same run: the naive full re-sort
+(every open demand's score read and sorted in Python), and the customer change's writes done again
+by sqlite3 alone (bench/floor.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench import floor
 from bench.common import machine
 from services.prioritizer import handlers, views
 from services.prioritizer.app import SPEC
@@ -159,12 +161,15 @@ async def bench(size: int, workdir: Path) -> None:
         rss_after = rss_bytes()
     finally:
         await db.dispose()
+    floor_ms, floor_rows = floor.customer_change_ms(path, big)
     median = statistics.median
     backlog = max(size - BIG, 0) // len(others) + 1
     print(f"    one demand event rescored+readable: median {median(event_ms):7.1f} ms (target < 2), "
           f"its customer holding ~{backlog:,} open items (each moved by the new one's dampening)")
     print(f"      the same, customer holding 1 item: median {median(fixed_ms):7.1f} ms")
     print(f"    customer change, {BIG:,} items:     median {median(change_ms):7.1f} ms (target < 200)")
+    print(f"      baseline, its writes by sqlite3 alone: {floor_ms:7.1f} ms ({floor_rows:,} rows "
+          f"updated, a trail row and an outbox row each: bench/floor.py)")
     print(f"    top-50 query (ranking_page):        median {median(top_ms):7.1f} ms (target < 20)")
     print(f"    baseline naive full re-sort:        median {median(naive_ms):7.1f} ms "
           f"(top-50 is {median(naive_ms) / median(top_ms):.0f}x faster)")

@@ -1,7 +1,8 @@
 """4. Replay: `services.prioritizer.rebuild` over N events on the real broker, events/s.
 
-Events are published with shared.bus.KafkaPublisher under a unique topic prefix. Baseline in the
-same run: reading the same topics to their end (shared.replay.read_to_end) without applying them.
+Events are published with shared.bus.KafkaPublisher under a unique topic prefix. Baselines in the
+same run: reading the same topics to their end (shared.replay.read_to_end) without applying them,
+and the rebuilt database's rows written again by sqlite3 alone (bench/floor.py).
 `python -m bench.replay --events 100000`.
 """
 
@@ -14,6 +15,9 @@ import time
 import uuid
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
+from bench import floor
 from bench.common import machine
 from bench.ranking import customer_data, demand_data
 from services.prioritizer.rebuild import rebuild
@@ -65,8 +69,12 @@ async def main_async(events: int, updates: int) -> None:
         settings = PrioritizerSettings(data_dir=Path(tmp), kafka_topic_prefix=prefix,
                                        consumer_group=f"{prefix}prioritizer")
         report = await rebuild(settings)
+        database = make_url(settings.database_url).database
+        floor_seconds, floor_rows = floor.copy_seconds(Path(database), Path(tmp) / "floor.db")
     rate = report.replay.events / report.seconds  # the whole rebuild, final rescoring included
     print(f"  baseline read to end, no apply: {count / read_seconds:9,.0f} events/s")
+    print(f"  baseline, the rebuilt database's {floor_rows:,} rows written by sqlite3 alone "
+          f"(bench/floor.py): {report.replay.events / floor_seconds:9,.0f} events/s")
     print(f"  rebuild (apply through handlers): {rate:9,.0f} events/s over {report.replay.events:,} "
           f"events ({report.replay.superseded:,} superseded by a later version), "
           f"{report.ranked:,} ranked (target >= 10,000/s: {'met' if rate >= 10_000 else 'NOT met'})")

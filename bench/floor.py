@@ -1,0 +1,77 @@
+"""The database's own floor: rows a benchmarked step wrote, written again by `sqlite3` alone.
+
+No SQLAlchemy, no handlers, no Python beyond handing the driver tuples: what the same writes cost
+SQLite on this machine, in the same run. A target below its floor cannot be met by the code
+above the database, only by writing less.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# What shared.db sets on every SQLite connection of the services.
+SERVICE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+
+
+@contextlib.contextmanager
+def connection(path: Path) -> Iterator[sqlite3.Connection]:
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for pragma in SERVICE_PRAGMAS:
+            db.execute(pragma)
+        yield db
+
+
+def customer_change_ms(path: Path, customer_id: str) -> tuple[float, int]:
+    """The writes of the customer change just applied, again, in one transaction: each of the
+    customer's open rows updated with the score and explanation it holds, and a trail row and an
+    outbox row (the last ones written) for each. Returns the milliseconds and the rows."""
+    with connection(path) as db:
+        rows = db.execute("SELECT score, explanation, scored_at, score_version, segment, id "
+                          "FROM demands WHERE customer_id = ? AND is_open", (customer_id,)).fetchall()
+        trail = db.execute("SELECT demand_id, previous_score, score, policy_version, "
+                           "cause_event_id, cause_type, at FROM score_history "
+                           "ORDER BY id DESC LIMIT ?", (len(rows),)).fetchall()
+        outbox = db.execute("SELECT topic, key, event_type, payload, created_at FROM outbox "
+                            "ORDER BY id DESC LIMIT ?", (len(rows),)).fetchall()
+        started = time.perf_counter()
+        db.execute("BEGIN")
+        db.executemany("UPDATE demands SET score = ?, explanation = ?, scored_at = ?, "
+                       "score_version = ?, segment = ? WHERE id = ?", rows)
+        db.executemany("INSERT INTO score_history (demand_id, previous_score, score, "
+                       "policy_version, cause_event_id, cause_type, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", trail)
+        db.executemany("INSERT INTO outbox (event_id, topic, key, event_type, payload, created_at, "
+                       "attempts) VALUES (?, ?, ?, ?, ?, ?, 0)",
+                       [(str(uuid.uuid4()), *row) for row in outbox])
+        db.execute("COMMIT")
+        return (time.perf_counter() - started) * 1000, len(rows)
+
+
+def copy_seconds(source: Path, target: Path, batch: int = 10_000) -> tuple[float, int]:
+    """Every row of `source`'s tables inserted into a new database of the same schema at
+    `target`, `batch` rows a transaction: what writing a rebuild's output costs SQLite alone.
+    Returns the seconds and the rows."""
+    with connection(source) as old, connection(target) as new:
+        schema = old.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                             "AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index'").fetchall()
+        tables = [name for kind, name, _ in schema if kind == "table"]
+        contents = {name: old.execute(f'SELECT * FROM "{name}"').fetchall() for name in tables}
+        for _, _, sql in schema:
+            new.execute(sql)
+        started = time.perf_counter()
+        written = 0
+        for name, rows in contents.items():
+            if not rows:
+                continue
+            marks = ", ".join("?" * len(rows[0]))
+            for start in range(0, len(rows), batch):
+                new.execute("BEGIN")
+                new.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows[start:start + batch])
+                new.execute("COMMIT")
+            written += len(rows)
+        return time.perf_counter() - started, written
