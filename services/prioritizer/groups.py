@@ -35,10 +35,12 @@ _LINKS_OF = select(DemandLink.demand_id, DemandLink.other_id).where(
 
 
 async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] = ()) -> set[str]:
-    """Replaces the terms and links of these demands; returns every demand whose links changed
-    (they included). Links depend only on the two demands' texts and scopes, so relinking many
-    demands at once gives what relinking them one after another would. `new`: those first
-    stored in this transaction, which have no terms or links yet to look up or replace."""
+    """Replaces the terms and links of these demands; returns every demand whose links changed:
+    they, but a new one that found no similar demand (it had no links and has none), and those
+    they were or now are linked to. Links depend only on the two demands' texts and scopes, so
+    relinking many demands at once gives what relinking them one after another would. `new`:
+    those first stored in this transaction, which have no terms or links yet to look up or
+    replace."""
     ids = [row.id for row in rows]
     stored = [demand_id for demand_id in ids if demand_id not in new]
     before = {other for others in (await neighbours_of(uow, stored)).values() for other in others}
@@ -54,7 +56,8 @@ async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] =
             pairs[(row.id, other_id)] = pairs[(other_id, row.id)] = score
     await insert_rows(uow.session, DemandLink.__table__, [
         {"demand_id": a, "other_id": b, "similarity": score} for (a, b), score in pairs.items()])
-    return set(ids) | before | {b for _, b in pairs}
+    linked = {b for _, b in pairs}
+    return {demand_id for demand_id in ids if demand_id not in new or demand_id in linked} | before | linked
 
 
 _DELETE_TERMS = delete(DemandTerm).where(DemandTerm.demand_id.in_(ids_param()))

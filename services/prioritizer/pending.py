@@ -100,7 +100,9 @@ class Pending:
         with uow.session.no_autoflush:
             for row in await groups.demands(uow, ids):
                 self._rows[row.id] = row
-            for demand_id, customer_id in await for_ids(uow.session, _ENDORSERS, ids):
+            # A demand not stored yet has no endorsements stored either.
+            stored = [demand_id for demand_id in ids if self._rows[demand_id] is not None]
+            for demand_id, customer_id in await for_ids(uow.session, _ENDORSERS, stored):
                 self._endorsers[demand_id].add(customer_id)
 
     async def load_customers(self, uow: UnitOfWork, customer_ids: set[str]) -> None:
@@ -177,8 +179,11 @@ class Pending:
         touched = set(changed)
         if relinked:  # the rows this batch holds, as a query would return them
             rows = [self._rows[demand_id] for demand_id in relinked]
-            touched |= await groups.relink(uow, rows, new={row.id for row in self._new})
-            self.advise(cause.at, group_ids=await groups.regroup(uow, touched))
+            linked = await groups.relink(uow, rows, new={row.id for row in self._new})
+            touched |= linked
+            # Only where links changed can a group change: a new demand that found nothing
+            # similar stays in no group, as it was stored.
+            self.advise(cause.at, group_ids=await groups.regroup(uow, linked))
         unlinked = changed - set(relinked)  # same text: its similar demands count its backers
         for others in (await groups.neighbours_of(uow, unlinked)).values():
             touched |= set(others)
