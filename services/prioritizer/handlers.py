@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+import orjson
+from sqlalchemy import Row, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services.prioritizer import events, groups, inputs
@@ -25,7 +26,7 @@ from services.prioritizer.models import (
 )
 from services.prioritizer.ranking import score_customer_items
 from services.prioritizer.scoring import Policy, repeat_demand
-from shared.db import UnitOfWork, execute_many, for_ids, ids_param, utcnow
+from shared.db import UnitOfWork, execute_many, for_ids, ids_param, json_text, utcnow
 from shared.errors import Unprocessable
 from shared.metrics import observe_ranking_freshness
 
@@ -63,11 +64,13 @@ async def ensure_default_policy(uow: UnitOfWork) -> None:
 
 # What a rescore reads of each open demand: plain rows, not ORM objects. Ten thousand of them are
 # read and rewritten when a customer changes; the session's own copies are kept in step after.
+# The stored explanation comes as its JSON text: decoding it cost more than reading the rest of
+# the row, and it is only needed when the score did not change (_ScoreChanges.add).
 SCORED = (DemandView.id, DemandView.customer_id, DemandView.title, DemandView.status,
           DemandView.kind, DemandView.function_code, DemandView.service_id, DemandView.severity,
           DemandView.urgency, DemandView.reach, DemandView.effort_estimate, DemandView.endorsed_by,
           DemandView.submitted_at, DemandView.segment, DemandView.score, DemandView.score_version,
-          DemandView.explanation)
+          cast(DemandView.explanation, Text).label("explanation_text"))
 
 
 async def rescore_customers(uow: UnitOfWork, causes: Mapping[str, Cause],
@@ -128,12 +131,15 @@ class _ScoreChanges:
         explanation is kept exact (an input that moved without moving the score) and its segment
         current, quietly, since neither is a change of priority."""
         explanation = score.as_dict()
-        if (row.score_version and row.score == score.score
-                and row.explanation.get("policy_version") == score.policy_version):
-            if row.explanation != explanation or row.segment != segment:
+        if row.score_version and row.score == score.score:
+            # The stored text is what json_text wrote for an explanation built alike, so equal
+            # texts are equal explanations; otherwise it is decoded to learn its policy.
+            if json_text(explanation) == row.explanation_text and row.segment == segment:
+                return
+            if orjson.loads(row.explanation_text).get("policy_version") == score.policy_version:
                 self._quiet.append({"demand_id": row.id, "explanation": explanation,
                                     "scored_at": cause.at, "segment": segment})
-            return
+                return
         previous = row.score if row.score_version else None
         values = {"demand_id": row.id, "score": score.score, "explanation": explanation,
                   "scored_at": cause.at, "score_version": row.score_version + 1, "segment": segment}
