@@ -30,8 +30,10 @@ async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str,
     return {demand_id: sorted(others) for demand_id, others in found.items()}
 
 
-_LINKS_OF = select(DemandLink.demand_id, DemandLink.other_id).where(
-    DemandLink.demand_id.in_(ids_param()))
+# Statements on the tables, not the mapped classes: the ORM's execution of a plain select of
+# columns cost more than SQLite took to run it.
+_LINKS, _DEMANDS = DemandLink.__table__.c, DemandView.__table__.c
+_LINKS_OF = select(_LINKS.demand_id, _LINKS.other_id).where(_LINKS.demand_id.in_(ids_param()))
 
 
 async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] = ()) -> set[str]:
@@ -93,8 +95,8 @@ async def _open_texts(uow: UnitOfWork, demand_ids: set[str]) -> dict[str, Demand
             in await for_ids(uow.session, _OPEN_TEXTS, sorted(demand_ids))}
 
 
-_OPEN_TEXTS = select(DemandView.id, DemandView.function_code, DemandView.service_id,
-                     DemandView.terms).where(DemandView.id.in_(ids_param()), DemandView.is_open)
+_OPEN_TEXTS = select(_DEMANDS.id, _DEMANDS.function_code, _DEMANDS.service_id,
+                     _DEMANDS.terms).where(_DEMANDS.id.in_(ids_param()), _DEMANDS.is_open)
 
 
 async def regroup(uow: UnitOfWork, touched: Iterable[str]) -> set[str]:

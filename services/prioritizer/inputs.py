@@ -76,8 +76,9 @@ async def _similar(uow: UnitOfWork, demand_ids: list[str]) -> dict[str, list[str
             for demand_id, others in neighbours.items() if others}
 
 
-_BACKERS_OF_OPEN = select(DemandView.id, DemandView.customer_id, DemandView.endorsed_by).where(
-    DemandView.id.in_(ids_param()), DemandView.is_open)
+_DEMANDS = DemandView.__table__.c  # a select of columns runs cheaper on the table (groups.py)
+_BACKERS_OF_OPEN = select(_DEMANDS.id, _DEMANDS.customer_id, _DEMANDS.endorsed_by).where(
+    _DEMANDS.id.in_(ids_param()), _DEMANDS.is_open)
 
 
 async def customers_by_id(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, CustomerView]:
