@@ -69,7 +69,10 @@ def encode_event(event: CloudEvent) -> bytes:
     envelope = {name: value for name in CloudEvent.model_fields
                 if (value := getattr(event, name)) is not None}
     envelope["time"] = event._rfc3339(event.time)
-    return orjson.dumps(envelope, default=to_jsonable_python, option=_ENCODING)
+    try:
+        return orjson.dumps(envelope, default=to_jsonable_python, option=_ENCODING)
+    except orjson.JSONEncodeError:  # what orjson refuses (an integer past 64 bits), pydantic writes
+        return event.model_dump_json(exclude_none=True).encode()
 
 
 def decode_event(raw: bytes | None) -> CloudEvent:

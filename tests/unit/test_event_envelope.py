@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shared.events import decode_event, encode_event, new_event
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=20)
+    st.none() | st.booleans() | st.integers() | st.integers(-2**80, 2**80) | st.text(max_size=20)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.datetimes(timezones=st.just(UTC)) | st.decimals(allow_nan=False, allow_infinity=False,
                                                           places=3),
@@ -50,3 +50,9 @@ def test_an_encoded_event_decodes_to_the_same_event():
     decoded = decode_event(encode_event(event))
     assert decoded.model_dump(exclude={"data"}) == event.model_dump(exclude={"data"})
     assert decoded.data == {"tags": ["a", "b"], "at": "2026-05-01T00:00:00Z"}
+
+
+def test_an_integer_orjson_refuses_is_written_as_pydantic_writes_it():
+    event = new_event("intake", "pmo.demand.submitted", "d-1", {"n": 2**70, "m": -(2**64)}, 1)
+    assert json.loads(encode_event(event))["data"] == {"n": 2**70, "m": -(2**64)}
+    assert json.loads(encode_event(event)) == pydantic_json(event)
