@@ -160,8 +160,9 @@ def _executemany_plan(statement: UpdateBase, dialect, keys: tuple[str, ...]):
     for name in names:
         column_type = compiled.binds[name].type
         processor = column_type.dialect_impl(dialect).bind_processor(dialect)
-        plan.append((name, processor, processor is not None and isinstance(
-            column_type, (DateTime, UTCDateTime))))
+        # Only UTCDateTime: it converts to UTC first, so equal moments (at any offset) convert
+        # alike; a plain DateTime on SQLite drops the offset, so equal moments may not.
+        plan.append((name, processor, processor is not None and isinstance(column_type, UTCDateTime)))
     return compiled.string, plan
 
 
@@ -234,7 +235,8 @@ async def for_ids(session: AsyncSession, statement: Executable, ids: Iterable[An
                   scalars: bool = False, **params: Any) -> list[Any]:
     """The rows (or, with `scalars`, the first column's values or ORM objects) of `statement` for
     these ids, IN_CHUNK at a time; no query at all for none. A DELETE or UPDATE is run alike,
-    and its result (without RETURNING) not read."""
+    and its result (without RETURNING) not read; it must be on the table, not the mapped class:
+    the ORM would match the session's objects against the unbound `ids` and keep them all."""
     ids = list(ids)
     run = session.scalars if scalars else session.execute
     collect = not isinstance(statement, UpdateBase)  # a DELETE or UPDATE: nothing to collect
@@ -262,16 +264,17 @@ def create_engine(database_url: str) -> AsyncEngine:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 4000
+# Every SQLite connection of a service. Statements run inline on the event loop
+# (shared.sqlite_inline): a wait for another process's lock holds it, so the busy timeout stays
+# well under the Kafka session timeout (10 s).
+SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                  f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys=ON")
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    # Statements run inline on the event loop (shared.sqlite_inline): a wait for another
-    # process's lock holds it, so the wait stays well under the Kafka session timeout (10 s).
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 

@@ -62,10 +62,11 @@ async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] =
     return {demand_id for demand_id in ids if demand_id not in new or demand_id in linked} | before | linked
 
 
-_DELETE_TERMS = delete(DemandTerm).where(DemandTerm.demand_id.in_(ids_param()))
+_TERMS = DemandTerm.__table__.c
+_DELETE_TERMS = delete(DemandTerm.__table__).where(_TERMS.demand_id.in_(ids_param()))
 _STORED = ids_param()
-_DELETE_LINKS = delete(DemandLink).where(
-    or_(DemandLink.demand_id.in_(_STORED), DemandLink.other_id.in_(_STORED)))
+_DELETE_LINKS = delete(DemandLink.__table__).where(
+    or_(_LINKS.demand_id.in_(_STORED), _LINKS.other_id.in_(_STORED)))
 
 
 async def _candidates(uow: UnitOfWork, rows: list[DemandView]) -> dict[str, list[DemandText]]:

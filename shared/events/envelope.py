@@ -60,9 +60,15 @@ def new_event(service: str, event_type: str, subject: str, data: dict[str, Any],
                       traceparent=traceparent or current_traceparent())
 
 
-# orjson writes what pydantic would (UTC as "Z", sets and decimals through pydantic's own
-# conversion) in under half the time: a customer change publishes an event per moved score.
+# orjson writes what pydantic would for the JSON types events carry (UTC as "Z"; sets, decimals
+# and models through pydantic's own conversion, None fields of models left out) in under half
+# the time: a customer change publishes an event per moved score. Where the two would differ
+# (a None key, an offset with seconds) data is not what any producer builds.
 _ENCODING = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def _as_pydantic_would(value: Any) -> Any:
+    return to_jsonable_python(value, exclude_none=True)
 
 
 def encode_event(event: CloudEvent) -> bytes:
@@ -70,7 +76,7 @@ def encode_event(event: CloudEvent) -> bytes:
                 if (value := getattr(event, name)) is not None}
     envelope["time"] = event._rfc3339(event.time)
     try:
-        return orjson.dumps(envelope, default=to_jsonable_python, option=_ENCODING)
+        return orjson.dumps(envelope, default=_as_pydantic_would, option=_ENCODING)
     except orjson.JSONEncodeError:  # what orjson refuses (an integer past 64 bits), pydantic writes
         return event.model_dump_json(exclude_none=True).encode()
 

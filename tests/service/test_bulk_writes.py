@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select, update
+import pytest
+from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert,
+                        select, update)
 
 from shared.db import Database, UTCDateTime, execute_many
-from shared.testing.fixtures import fresh_database_url
+from shared.testing.fixtures import fresh_database_url, postgres_base_url
 
 METADATA = MetaData()
 COLUMNS = lambda: (Column("id", String(36), primary_key=True), Column("n", Integer),  # noqa: E731
@@ -60,5 +62,30 @@ async def test_inserts_and_updates_match_sqlalchemys_own(tmp_path):
             ours = await stored(db, OURS)
             assert ours == await stored(db, THEIRS)
             assert {row[2] for row in ours} == {SHARED + timedelta(days=1)}
+        finally:
+            await db.dispose()
+
+
+PLAIN = Table("bulk_plain", METADATA, Column("id", String(36), primary_key=True),
+              Column("at", DateTime))
+
+
+@pytest.mark.skipif(postgres_base_url() is not None,
+                    reason="a plain DateTime column takes no offsets on PostgreSQL")
+async def test_a_plain_datetime_column_is_converted_per_row_not_per_moment(tmp_path):
+    """SQLite's DateTime drops an offset without converting, so two equal moments at different
+    offsets store differently: only UTCDateTime's conversions may be shared between equal moments."""
+    async with fresh_database_url(tmp_path, "plain") as url:
+        db = Database(url, None)
+        try:
+            async with db.engine.begin() as connection:
+                await connection.run_sync(METADATA.create_all)
+            rows = [{"id": "a", "at": SHARED}, {"id": "b", "at": SHARED.astimezone(timezone(timedelta(hours=5)))}]
+            async with db.uow() as uow:
+                await execute_many(uow.session, insert(PLAIN), rows)
+                await uow.commit()
+            async with db.uow() as uow:
+                stored = dict((await uow.session.execute(select(PLAIN.c.id, PLAIN.c.at))).all())
+            assert stored["a"].hour == 3 and stored["b"].hour == 8  # as SQLAlchemy itself stores them
         finally:
             await db.dispose()

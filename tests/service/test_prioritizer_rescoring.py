@@ -51,7 +51,8 @@ async def state(db: Database) -> SimpleNamespace:
         trail = await uow.session.scalar(select(func.count()).select_from(ScoreChangeRow))
         published = await uow.session.scalar(select(func.count()).select_from(db.tables.outbox))
         return SimpleNamespace(score=row.score, version=row.score_version, trail=trail,
-                               published=published, explanation=row.explanation)
+                               published=published, explanation=row.explanation,
+                               scored_at=row.scored_at)
 
 
 def factor(explanation: dict, name: str) -> dict:
@@ -87,7 +88,7 @@ async def test_what_each_kind_of_rescore_writes(db):
     assert factor(quiet.explanation, "reach")["inputs"]["people_affected"] == 4000
     assert factor(unweighted.explanation, "reach")["inputs"]["people_affected"] == 40
 
-    # The same demand again, as a later version: nothing to write at all.
+    # The same demand again, as a later version: nothing to write at all, not even quietly.
     await update_demand(db, 3, reach=4000)
     again = await state(db)
     assert again == quiet

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from shared.events import decode_event, encode_event, new_event
 
@@ -55,4 +56,14 @@ def test_an_encoded_event_decodes_to_the_same_event():
 def test_an_integer_orjson_refuses_is_written_as_pydantic_writes_it():
     event = new_event("intake", "pmo.demand.submitted", "d-1", {"n": 2**70, "m": -(2**64)}, 1)
     assert json.loads(encode_event(event))["data"] == {"n": 2**70, "m": -(2**64)}
+    assert json.loads(encode_event(event)) == pydantic_json(event)
+
+
+def test_a_model_inside_data_is_written_as_pydantic_writes_it():
+    class Inner(BaseModel):
+        kept: int
+        dropped: str | None = None
+
+    event = new_event("intake", "pmo.demand.submitted", "d-1", {"inner": Inner(kept=1)}, 1)
+    assert json.loads(encode_event(event))["data"] == {"inner": {"kept": 1}}
     assert json.loads(encode_event(event)) == pydantic_json(event)
