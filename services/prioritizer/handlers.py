@@ -90,10 +90,20 @@ _OPEN_SCORED_OF_CUSTOMERS = select(*SCORED).where(_DEMANDS.customer_id.in_(ids_p
                                                  _DEMANDS.is_open)
 
 
+# Customers rescored at once by a policy change: their rows are read, scored and written before
+# the next ones are read, so a million open items are never held at once (gigabytes).
+POLICY_RESCORE_CUSTOMERS_AT_ONCE = 2000
+
+
 async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
-    """Rescores every open item (a policy change)."""
-    demands = (await uow.session.execute(select(*SCORED).where(_DEMANDS.is_open))).all()
-    return await _rescore(uow, demands, lambda _customer_id: cause, policy)
+    """Rescores every open item (a policy change), a chunk of customers at a time."""
+    customer_ids = sorted(await uow.session.scalars(
+        select(_DEMANDS.customer_id).where(_DEMANDS.is_open).distinct()))
+    changed, step = 0, POLICY_RESCORE_CUSTOMERS_AT_ONCE
+    for start in range(0, len(customer_ids), step):
+        changed += await rescore_customers(
+            uow, dict.fromkeys(customer_ids[start:start + step], cause), policy)
+    return changed
 
 
 async def _rescore(uow: UnitOfWork, demands: Sequence[Row], cause_of: Callable[[str], Cause],

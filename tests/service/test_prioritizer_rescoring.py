@@ -118,3 +118,29 @@ async def test_an_explanation_stored_in_another_form_is_rewritten_quietly(db):
     assert (after.score, after.version, after.trail, after.published) == (
         before.score, before.version, before.trail, before.published)
     assert list(after.explanation) == ["score", "policy_version", "factors"]
+
+
+async def test_a_policy_change_rescores_every_customer_a_chunk_at_a_time(db, monkeypatch):
+    others = [{**CUSTOMER, "id": str(uuid.uuid4()), "name": f"Other {n}"} for n in range(3)]
+    for n, customer in enumerate(others):
+        await apply_once(db, HANDLERS, new_event("intake", "pmo.customer.registered",
+                                                 customer["id"], customer, 1))
+        demand = {**DEMAND, "id": str(uuid.uuid4()), "customer_id": customer["id"],
+                  "title": f"Unrelated need {n}", "problem": f"Distinct words {n}"}
+        await apply_once(db, HANDLERS, new_event("intake", "pmo.demand.submitted", demand["id"],
+                                                 demand, 1))
+    monkeypatch.setattr(handlers, "POLICY_RESCORE_CUSTOMERS_AT_ONCE", 1)
+    chunks = []
+    rescore_customers = handlers.rescore_customers
+
+    async def counted(uow, causes, policy=None):
+        chunks.append(sorted(causes))
+        return await rescore_customers(uow, causes, policy)
+
+    monkeypatch.setattr(handlers, "rescore_customers", counted)
+    await change_policy(db, {"reach": 0.0})
+    assert len(chunks) == 4 and all(len(chunk) == 1 for chunk in chunks)
+    async with db.uow() as uow:
+        versions = (await uow.session.execute(select(DemandView.explanation))).scalars().all()
+    assert len(versions) == 4
+    assert {explanation["policy_version"] for explanation in versions} == {2}
