@@ -13,7 +13,14 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from services.prioritizer import grouping
 from services.prioritizer.grouping import DemandText
-from services.prioritizer.models import DemandLink, DemandTerm, DemandView
+from services.prioritizer.models import (
+    DEMAND_COLUMNS,
+    LINK_COLUMNS,
+    TERM_COLUMNS,
+    DemandLink,
+    DemandTerm,
+    DemandView,
+)
 from shared.db import UnitOfWork, for_ids, ids_param, insert_rows
 
 
@@ -30,9 +37,7 @@ async def neighbours_of(uow: UnitOfWork, demand_ids: Iterable[str]) -> dict[str,
     return {demand_id: sorted(others) for demand_id, others in found.items()}
 
 
-# Statements on the tables, not the mapped classes: the ORM's execution of a plain select of
-# columns cost more than SQLite took to run it.
-_LINKS, _DEMANDS = DemandLink.__table__.c, DemandView.__table__.c
+_LINKS, _DEMANDS, _TERMS = LINK_COLUMNS, DEMAND_COLUMNS, TERM_COLUMNS  # see models.py
 _LINKS_OF = select(_LINKS.demand_id, _LINKS.other_id).where(_LINKS.demand_id.in_(ids_param()))
 
 
@@ -62,7 +67,6 @@ async def relink(uow: UnitOfWork, rows: list[DemandView], new: Collection[str] =
     return {demand_id for demand_id in ids if demand_id not in new or demand_id in linked} | before | linked
 
 
-_TERMS = DemandTerm.__table__.c
 _DELETE_TERMS = delete(DemandTerm.__table__).where(_TERMS.demand_id.in_(ids_param()))
 _STORED = ids_param()
 _DELETE_LINKS = delete(DemandLink.__table__).where(

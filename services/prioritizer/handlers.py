@@ -19,8 +19,9 @@ from services.prioritizer.domain import (
     policy_problems,
 )
 from services.prioritizer.models import (
+    DEMAND_COLUMNS,
+    ENDORSEMENT_COLUMNS,
     DemandView,
-    EndorsementView,
     PolicyRow,
     ScoreChangeRow,
 )
@@ -66,9 +67,7 @@ async def ensure_default_policy(uow: UnitOfWork) -> None:
 # read and rewritten when a customer changes; the session's own copies are kept in step after.
 # The stored explanation comes as its JSON text: decoding it cost more than reading the rest of
 # the row, and it is only needed when the score did not change (_ScoreChanges.add).
-# Selected from the table, not the mapped class: the ORM's execution of a select of columns cost
-# more than SQLite took to run it.
-_DEMANDS, _ENDORSEMENTS = DemandView.__table__.c, EndorsementView.__table__.c
+_DEMANDS, _ENDORSEMENTS = DEMAND_COLUMNS, ENDORSEMENT_COLUMNS  # on the tables: see models.py
 SCORED = (_DEMANDS.id, _DEMANDS.customer_id, _DEMANDS.title, _DEMANDS.status, _DEMANDS.kind,
           _DEMANDS.function_code, _DEMANDS.service_id, _DEMANDS.severity, _DEMANDS.urgency,
           _DEMANDS.reach, _DEMANDS.effort_estimate, _DEMANDS.endorsed_by, _DEMANDS.submitted_at,

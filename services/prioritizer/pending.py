@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from services.prioritizer import advice, groups, handlers, inputs
 from services.prioritizer.handlers import Cause
-from services.prioritizer.models import CustomerView, DemandView, EndorsementView
+from services.prioritizer.models import ENDORSEMENT_COLUMNS, CustomerView, DemandView
 from shared.db import UnitOfWork, for_ids, ids_param, insert_records
 from shared.observability import current_traceparent, within_trace
 
@@ -191,7 +191,7 @@ class Pending:
             self._due.customers.setdefault(customer_id, cause)  # its own later event stays the cause
 
 
-_ENDORSEMENTS = EndorsementView.__table__.c  # on the table: cheaper to run (groups.py)
+_ENDORSEMENTS = ENDORSEMENT_COLUMNS  # on the table: see models.py
 _ENDORSERS = select(_ENDORSEMENTS.demand_id, _ENDORSEMENTS.customer_id).where(
     _ENDORSEMENTS.demand_id.in_(ids_param()))
 
