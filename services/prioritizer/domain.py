@@ -17,7 +17,7 @@ class Segment(StrEnum):
 OPEN_STATUSES = frozenset({"submitted", "triaged", "planned"})
 
 # Positive weights add up to 1, so a score without dampening lies in 0..1; dampening -1 matches
-# that sum, so a customer's k-th open item keeps exactly 1/k of its value (scoring.volume_dampening).
+# that sum, so a customer's k-th open item keeps at most 1/k of its value (scoring.volume_dampening).
 DEFAULT_WEIGHTS = MappingProxyType({
     "strategic_importance": 0.16,
     "segment_weight": 0.08,

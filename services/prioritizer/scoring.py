@@ -254,28 +254,56 @@ def maturity_fit(item: DemandInput):
             f"maturity {maturity}/5 for a {kind} need")
 
 
+# Exactly 1/k for a customer's first few items; beyond them the share steps down at each doubling.
+EXACT_POSITIONS = 4
+
+
+def counted_position(position: int) -> int:
+    """The position an item's dampening counts it at: its own among a customer's first
+    EXACT_POSITIONS open items, beyond them the end of its band (5–8 count as 8th, 9–16 as 16th,
+    …). Never below the position, so the k-th item keeps at most 1/k of its value. Bands are why
+    a customer's new item moves few other scores: an item pushed one place down changes its
+    dampening only when it crosses into the next band, so one arrival rescores its own item, the
+    first few and at most one item per doubling (ten at a thousand items), not every item below
+    it — each a published score change (contract §5)."""
+    k = max(position, 1)
+    return k if k <= EXACT_POSITIONS else 1 << (k - 1).bit_length()
+
+
+def position_band(position: int) -> tuple[int, int]:
+    """The positions that count as `counted_position(position)`: (first, last)."""
+    last = counted_position(position)
+    return (last, last) if last <= EXACT_POSITIONS else (last // 2 + 1, last)
+
+
 def volume_dampening(position: int, base: float, weights: Mapping[str, float],
                      scale: float | None = None):
-    """The k-th most valuable open item of one customer keeps a share of its value that falls as 1/k.
+    """The k-th most valuable open item of one customer keeps at most 1/k of its value.
 
-    value = (1 - 1/k) × base / N, where base is the score before dampening and N the larger of the
-    positive weights' sum and the dampening weight, so the value stays in 0..1, the score never goes
-    below 0 and never falls when base rises. With the default policy (positive weights summing to
-    1, dampening -1) the k-th item scores exactly base / k: a customer's items above any score t
-    number at most best_base / t, however many it submits.
+    value = (1 - 1/K) × base / N, where K is the position it counts as (counted_position: k
+    itself for the first few, the end of its band beyond), base the score before dampening and N
+    the larger of the positive weights' sum and the dampening weight, so the value stays in 0..1,
+    the score never goes below 0 and never falls when base rises. With the default policy
+    (positive weights summing to 1, dampening -1) the k-th item scores exactly base / K ≤ base / k:
+    a customer's items above any score t number at most best_base / t, however many it submits.
+
+    The explanation names the band, not the exact place: a place that moved within its band
+    leaves the score and its explanation as they were, so nothing is rewritten for it.
     """
-    k = max(position, 1)
-    return (dampening_value(k, base, weights, scale),
-            {"position_among_own_open_items": k, "undamped_score": round(base, 6)},
-            "the customer's most valuable open item" if k == 1
-            else f"the customer's #{k} open item, dampened")
+    first, last = position_band(position)
+    return (dampening_value(position, base, weights, scale),
+            {"position_band": [first, last], "counted_as_position": last,
+             "undamped_score": round(base, 6)},
+            "the customer's most valuable open item" if last == 1
+            else f"the customer's #{last} open item, dampened" if first == last
+            else f"one of the customer's #{first}–#{last} open items, dampened as #{last}")
 
 
 def dampening_value(position: int, base: float, weights: Mapping[str, float],
                     scale: float | None = None) -> float:
     """The dampening factor's value for an item at `position` whose undamped score is `base`."""
     scale = dampening_scale(weights) if scale is None else scale
-    return round(_clamp((1 - 1 / max(position, 1)) * base / scale), 6)
+    return round(_clamp((1 - 1 / counted_position(position)) * base / scale), 6)
 
 
 def dampening_scale(weights: Mapping[str, float]) -> float:

@@ -13,8 +13,11 @@ from services.prioritizer.scoring import (
     Backer,
     DemandInput,
     Policy,
+    EXACT_POSITIONS,
     ServiceSatisfaction,
     base_value,
+    counted_position,
+    position_band,
     score_demand,
 )
 
@@ -147,10 +150,28 @@ def test_submitting_more_never_raises_a_customers_existing_scores(items, extra):
     assert all(after[demand_id] <= score + 1e-9 for demand_id, score in before.items())
 
 
+@given(st.integers(1, 3000), st.integers(1, 3000))
+def test_one_arrival_moves_its_own_item_the_first_four_and_one_item_per_doubling(size, place):
+    """A new item at `place` pushes every item below it one place down; only those whose
+    dampening band changes get a new score (each one a published event), not all of them."""
+    place = min(place, size + 1)
+    moved = sum(1 for k in range(place, size + 1) if counted_position(k) != counted_position(k + 1))
+    assert moved <= EXACT_POSITIONS + max(size.bit_length() - 2, 0)
+    assert all(position_band(k)[0] <= k <= position_band(k)[1] == counted_position(k)
+               for k in (place, size, size + 1))
+
+
+def test_the_bands_beyond_the_first_four_end_at_each_doubling():
+    assert [counted_position(k) for k in range(1, 18)] == [1, 2, 3, 4, 8, 8, 8, 8, 16, 16, 16, 16,
+                                                          16, 16, 16, 16, 32]
+    assert position_band(5) == (5, 8) and position_band(16) == (9, 16) and position_band(3) == (3, 3)
+
+
 @given(st.lists(demands, min_size=1, max_size=40), st.floats(0.05, 0.6))
 @settings(max_examples=60)
 def test_a_customers_items_above_any_score_are_bounded_however_many_it_submits(items, bar):
-    """Under the default policy the k-th item keeps 1/k of its value: at most best/t items reach t."""
+    """Under the default policy the k-th item keeps at most 1/k of its value (exactly 1/k for the
+    first four, the end of its band's share beyond): at most best/t items reach t."""
     owner = Backer("loud", "executive", 5, 3)
     own = [DemandInput(**{**vars(item), "requester": owner, "demand_id": f"d{i}"})
            for i, item in enumerate(items)]
@@ -159,7 +180,10 @@ def test_a_customers_items_above_any_score_are_bounded_however_many_it_submits(i
     assert sum(1 for r in ranked if r.score.score >= bar) <= best / bar + 1e-9
     for r in ranked:
         damp = next(f for f in r.score.factors if f.name == "volume_dampening")
-        assert abs(r.score.score - damp.inputs["undamped_score"] / r.position) < 1e-5
+        counted = damp.inputs["counted_as_position"]
+        assert counted == r.position if r.position <= 4 else r.position <= counted < 2 * r.position
+        assert damp.inputs["position_band"][0] <= r.position <= damp.inputs["position_band"][1]
+        assert abs(r.score.score - damp.inputs["undamped_score"] / counted) < 1e-5
 
 
 @settings(max_examples=50)
