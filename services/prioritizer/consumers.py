@@ -59,7 +59,9 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
     old_service = row.service_id if row is not None else None
     if row is None:
         row = pending.new_demand(id=data["id"], score=0.0, score_version=0, explanation={},
-                                 scored_at=event.time, segment=None, group_id=None, **fields)
+                                 scored_at=event.time, segment=None, group_id=None,
+                                 base_score=None, counted_position=None, aged_since=None,
+                                 aged_until=None, **fields)
     else:
         for name, value in fields.items():
             setattr(row, name, value)
@@ -70,7 +72,7 @@ async def on_demand_changed(event: CloudEvent, uow: UnitOfWork) -> None:
             uow.session.add(EndorsementView(demand_id=row.id, customer_id=customer_id))
     cause = _cause(event)
     pending.demand_changed(row.id, cause, relink=_similarity_key(row) != before)
-    pending.rescore({row.customer_id}, cause)
+    pending.rescore_items(row.customer_id, {row.id}, cause)
     pending.advise(event.time, service_ids={old_service, row.service_id}, group_ids={row.group_id})
 
 

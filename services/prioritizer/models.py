@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, UTCDateTime, add_mechanism_tables
@@ -35,7 +35,11 @@ class DemandView(Base):
     __tablename__ = "demands"
     __table_args__ = (
         Index("ix_demands_ranking", "is_open", "score", "id"),
-        Index("ix_demands_customer_open", "customer_id", "is_open"),
+        # A customer's open items in the order their dampening counts them, with what tells
+        # whether each still sits in its band and its age still holds: a demand event reads its
+        # customer's order from here alone, not a thousand rows (handlers.rescore_moved).
+        Index("ix_demands_customer_order", "customer_id", "is_open", text("base_score DESC"),
+              "submitted_at", "id", "counted_position", "aged_since", "aged_until"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -59,6 +63,13 @@ class DemandView(Base):
     score_version: Mapped[int] = mapped_column(Integer)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where its score stands among its customer's open items, as stored with the score (null
+    # until first scored): its undamped score, the position its dampening counts it at, and the
+    # span in which its age in whole days holds.
+    base_score: Mapped[float | None] = mapped_column(Float)
+    counted_position: Mapped[int | None] = mapped_column(Integer)
+    aged_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    aged_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Text terms for similarity (grouping.py) and the group of similar open demands it belongs to.
     terms: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     group_id: Mapped[str | None] = mapped_column(String(36), index=True)

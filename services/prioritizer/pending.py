@@ -30,10 +30,25 @@ class Settlement:
 
     def __init__(self) -> None:
         self.customers: dict[str, Cause] = {}
+        # Customers due only because some of their own items changed: those items. A customer
+        # due for any other reason (its own change, a signal its items share) is rescored whole.
+        self.changed_items: dict[str, set[str]] = {}
         self.services: dict[str, Asked] = {}
         self.groups: dict[str, Asked] = {}
 
+    def rescore_whole(self, customer_id: str, cause: Cause, *, keep_cause: bool = False) -> None:
+        if not keep_cause or customer_id not in self.customers:
+            self.customers[customer_id] = cause
+        self.changed_items.pop(customer_id, None)
+
+    def rescore_items(self, customer_id: str, demand_ids: Iterable[str], cause: Cause) -> None:
+        if customer_id not in self.customers or customer_id in self.changed_items:
+            self.changed_items.setdefault(customer_id, set()).update(demand_ids)
+        self.customers[customer_id] = cause
+
     def merge(self, later: "Settlement") -> None:
+        """A rebuild's held settlement rescores every customer whole: its rows are new, with no
+        place stored for an order index to tell."""
         self.customers |= later.customers
         self.services |= later.services
         self.groups |= later.groups
@@ -44,9 +59,11 @@ class Settlement:
         ordered = sorted(self.customers)
         step = customers_at_once or len(ordered) or 1
         for start in range(0, len(ordered), step):
+            chunk = ordered[start:start + step]
             await handlers.rescore_customers(
-                uow, {customer_id: self.customers[customer_id]
-                      for customer_id in ordered[start:start + step]})
+                uow, {customer_id: self.customers[customer_id] for customer_id in chunk},
+                changed={customer_id: self.changed_items[customer_id] for customer_id in chunk
+                         if customer_id in self.changed_items})
             if customers_at_once:
                 await uow.session.flush()
                 uow.session.expunge_all()
@@ -139,11 +156,16 @@ class Pending:
         return self._endorsers[demand_id]
 
     def rescore(self, customer_ids: Iterable[str], cause: Cause) -> None:
+        """These customers' items all rescored: something they share changed."""
         for customer_id in customer_ids:
-            self._due.customers[customer_id] = cause
+            self._due.rescore_whole(customer_id, cause)
+
+    def rescore_items(self, customer_id: str, demand_ids: Iterable[str], cause: Cause) -> None:
+        """A customer's items rescored after these of them changed (and nothing they share)."""
+        self._due.rescore_items(customer_id, demand_ids, cause)
 
     def customer_changed(self, customer_id: str, cause: Cause) -> None:
-        self._due.customers[customer_id] = cause
+        self._due.rescore_whole(customer_id, cause)
         self._changed_customers.add(customer_id)
         self._customer_cause = cause
 
@@ -164,7 +186,7 @@ class Pending:
                 await self._settle_demands(uow, self._demand_cause)
         if self._customer_cause is not None:
             for customer_id in await handlers.customers_to_rescore_for(uow, self._changed_customers):
-                self._due.customers.setdefault(customer_id, self._customer_cause)
+                self._due.rescore_whole(customer_id, self._customer_cause, keep_cause=True)
         held = _HELD.get()
         if held is not None:
             held.merge(self._due)
@@ -188,7 +210,8 @@ class Pending:
         for others in (await groups.neighbours_of(uow, unlinked)).values():
             touched |= set(others)
         for customer_id in await handlers.customers_whose_repeat_demand_moved(uow, touched - changed):
-            self._due.customers.setdefault(customer_id, cause)  # its own later event stays the cause
+            # Its own later event stays the cause.
+            self._due.rescore_whole(customer_id, cause, keep_cause=True)
 
 
 _ENDORSEMENTS = ENDORSEMENT_COLUMNS  # on the table: see models.py

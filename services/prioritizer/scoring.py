@@ -26,6 +26,7 @@ NEUTRAL = 0.5
 NEUTRAL_IMPORTANCE = 3
 MAX_LISTED_CUSTOMERS = 50
 DAMPENING = "volume_dampening"
+AGE = "age"
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ _FACTORS = (
      lambda item, _: repeat_demand(item)),
     ("satisfaction_gap", lambda item: item.satisfaction, lambda item, _: satisfaction_gap(item)),
     ("effort", lambda item: item.effort_estimate, lambda item, _: effort(item)),
-    ("age", None, None),
+    (AGE, None, None),
     ("maturity_fit", lambda item: (item.requester.maturity, item.function_code, item.kind),
      lambda item, _: maturity_fit(item)),
 )

@@ -1,0 +1,148 @@
+"""A demand event rescores its own item and the items its move pushed into another dampening band,
+read from the customer's order index, not every open item of its customer
+(handlers._rescore_moved). What it leaves must be exactly what rescoring every item would give:
+checked on the real database (SQLite, or PostgreSQL with PMO_TEST_POSTGRES_URL) after random
+sequences of submissions, updates, endorsements and closures whose event times span weeks, so
+ages tick between them."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.prioritizer import handlers
+from services.prioritizer.app import SPEC
+from services.prioritizer.consumers import HANDLERS
+from services.prioritizer.handlers import Cause
+from services.prioritizer.models import DemandView, ScoreChangeRow
+from shared.consumer import apply_batch, apply_once
+from shared.db import Database
+from shared.events import new_event
+from shared.migrations import upgrade_to_head
+from shared.testing.fixtures import fresh_database_url
+
+START = datetime(2026, 10, 1, 9, tzinfo=UTC)
+SEGMENTS = ("delivery_team", "executive", "program_leader")
+
+
+@pytest.fixture
+async def db(tmp_path):
+    async with fresh_database_url(tmp_path, "prioritizer") as url:
+        database = Database(url, SPEC.tables)
+        await upgrade_to_head(database.engine, SPEC.service_dir)
+        async with database.uow() as uow:
+            await handlers.ensure_default_policy(uow)
+        yield database
+        await database.dispose()
+
+
+def customer(n: int) -> dict:
+    return {"id": str(uuid.uuid4()), "name": f"Customer {n}", "segment": SEGMENTS[n % 3],
+            "strategic_importance": 1 + n % 5, "maturity": 1 + n % 5}
+
+
+def demand(customer_id: str, rng: random.Random, created: datetime) -> dict:
+    words = [uuid.uuid4().hex[:10] for _ in range(4)]  # nothing similar: only dampening links
+    return {"id": str(uuid.uuid4()), "customer_id": customer_id, "title": f"{words[0]} {words[1]}",
+            "problem": f"{words[2]} {words[3]}", "kind": "pain_point",
+            "severity": rng.randint(1, 5), "urgency": rng.randint(1, 5),
+            "reach": rng.choice((1, 10, 300)), "effort_estimate": rng.choice((None, 2, 40)),
+            "status": "submitted", "created_at": created.isoformat(), "endorsed_by": [],
+            "tags": []}
+
+
+async def feed(db: Database, event_type: str, data: dict, version: int, at: datetime) -> None:
+    event = new_event("intake", event_type, data["id"], data, version).model_copy(
+        update={"time": at})
+    await apply_once(db, HANDLERS, event)
+
+
+async def stored(db: Database) -> dict[str, tuple]:
+    async with db.uow() as uow:
+        rows = (await uow.session.execute(select(
+            DemandView.id, DemandView.score, DemandView.score_version, DemandView.explanation,
+            DemandView.base_score, DemandView.counted_position, DemandView.aged_since,
+            DemandView.aged_until).where(DemandView.is_open))).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+async def rescore_whole(db: Database, latest: dict[str, datetime]) -> None:
+    """Every open item of every customer scored from its inputs, as of its customer's latest
+    event: what the events would have left had each rescored its whole customer."""
+    async with db.uow() as uow:
+        await handlers.rescore_customers(uow, {customer_id: Cause(None, "check", at)
+                                               for customer_id, at in latest.items()})
+        await uow.commit()
+
+
+async def trail_rows(db: Database) -> int:
+    async with db.uow() as uow:
+        return await uow.session.scalar(select(func.count()).select_from(ScoreChangeRow))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_rescoring_only_what_moved_leaves_what_rescoring_everything_would(db, seed):
+    rng = random.Random(seed)
+    customers = [customer(n) for n in range(3)]
+    at = START
+    latest: dict[str, datetime] = {}
+    for c in customers:
+        await feed(db, "pmo.customer.registered", c, 1, at)
+        latest[c["id"]] = at
+    open_demands: dict[str, tuple[dict, int]] = {}
+    for step in range(60):
+        at += timedelta(hours=rng.choice((0, 1, 7, 30)))
+        kind = rng.random()
+        if kind < 0.55 or not open_demands:
+            owner = rng.choice(customers)
+            data = demand(owner["id"], rng, at - timedelta(days=rng.randint(0, 20)))
+            await feed(db, "pmo.demand.submitted", data, 1, at)
+            open_demands[data["id"]] = (data, 1)
+        else:
+            data, version = open_demands[rng.choice(sorted(open_demands))]
+            if kind < 0.75:
+                data = data | {"severity": rng.randint(1, 5), "reach": rng.choice((1, 50, 9000))}
+                event_type = "pmo.demand.updated"
+            elif kind < 0.9:
+                backer = rng.choice(customers)["id"]
+                data = data | {"endorsed_by": sorted({*data["endorsed_by"], backer})}
+                event_type = "pmo.demand.endorsed"
+            else:
+                data = data | {"status": "delivered"}
+                event_type = "pmo.demand.status_changed"
+            await feed(db, event_type, data, version + 1, at)
+            if data["status"] == "delivered":
+                del open_demands[data["id"]]
+            else:
+                open_demands[data["id"]] = (data, version + 1)
+        latest[data["customer_id"]] = at
+        if step % 20 == 19:
+            before = await stored(db)
+            await rescore_whole(db, latest)
+            assert await stored(db) == before, f"step {step}: a whole rescore changed something"
+
+
+async def test_a_new_top_item_rescores_its_own_the_first_four_and_one_per_doubling(db):
+    owner = customer(0)
+    at = START
+    await feed(db, "pmo.customer.registered", owner, 1, at)
+    rng = random.Random(0)
+    items = [demand(owner["id"], rng, at) | {"severity": 2, "urgency": 2, "reach": 10,
+                                             "effort_estimate": 5} for _ in range(20)]
+    await apply_batch(db, HANDLERS, [new_event("intake", "pmo.demand.submitted", d["id"], d, 1)
+                                     .model_copy(update={"time": at}) for d in items])
+    before = await trail_rows(db)
+    assert before == 20
+    top = demand(owner["id"], rng, at) | {"severity": 5, "urgency": 5, "reach": 10,
+                                          "effort_estimate": 5}
+    await feed(db, "pmo.demand.submitted", top, 1, at)
+    # Twenty items pushed one place down: those that were 1st-4th (each counted at its own
+    # place), the 8th (into 9-16) and the 16th (into 17-32), and the new one itself.
+    assert await trail_rows(db) - before == 7
+    before_check = await stored(db)
+    await rescore_whole(db, {owner["id"]: at})
+    assert await stored(db) == before_check
