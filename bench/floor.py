@@ -26,33 +26,48 @@ def connection(path: Path) -> Iterator[sqlite3.Connection]:
         yield db
 
 
+SCORE_COLUMNS = ("score", "explanation", "scored_at", "score_version", "segment", "base_score",
+                 "counted_position", "aged_since", "aged_until")
+
+
 def customer_change_ms(path: Path, customer_id: str) -> tuple[float, int]:
-    """The writes of the last change to a customer's scores, again, in one transaction: each of
-    its open rows given the score, explanation and time it holds, and the trail row and outbox row
-    last written for each. Returns the milliseconds and the rows.
+    """The writes of the last change to a customer's scores, again: each of its open rows."""
+    return _rewrite_ms(path, "SELECT id FROM demands WHERE customer_id = ? AND is_open",
+                       (customer_id,))
+
+
+def event_ms(path: Path, cause_event_id: str) -> tuple[float, int]:
+    """The writes of one event's score changes, again: each row whose score it changed."""
+    return _rewrite_ms(path, "SELECT demand_id FROM score_history WHERE cause_event_id = ?",
+                       (cause_event_id,))
+
+
+def _rewrite_ms(path: Path, ids_sql: str, params: tuple) -> tuple[float, int]:
+    """These demands' score rows written again in one transaction, each given the score,
+    explanation, placement and time it holds, with the trail row and outbox row last written
+    for each. Returns the milliseconds and the rows.
 
     The rows are first moved off those values (untimed): SQLite leaves a page untouched when a row
     is rewritten with the bytes it holds, and the step being measured wrote new values."""
+    columns = ", ".join(SCORE_COLUMNS)
     with connection(path) as db:
-        rows = db.execute("SELECT score, explanation, scored_at, score_version, segment, id "
-                          "FROM demands WHERE customer_id = ? AND is_open", (customer_id,)).fetchall()
-        own = "SELECT id FROM demands WHERE customer_id = ? AND is_open"
+        rows = db.execute(f"SELECT {columns}, id FROM demands WHERE id IN ({ids_sql})",
+                          params).fetchall()
         trail = db.execute("SELECT demand_id, previous_score, score, policy_version, "
                            "cause_event_id, cause_type, at FROM score_history "
-                           f"WHERE demand_id IN ({own}) ORDER BY id DESC LIMIT ?",
-                           (customer_id, len(rows))).fetchall()
+                           f"WHERE demand_id IN ({ids_sql}) ORDER BY id DESC LIMIT ?",
+                           (*params, len(rows))).fetchall()
         outbox = db.execute("SELECT topic, key, event_type, payload, created_at FROM outbox "
-                            f"WHERE key IN ({own}) ORDER BY id DESC LIMIT ?",
-                            (customer_id, len(rows))).fetchall()
+                            f"WHERE key IN ({ids_sql}) ORDER BY id DESC LIMIT ?",
+                            (*params, len(rows))).fetchall()
         db.execute("BEGIN")
-        db.execute("UPDATE demands SET score = score + 1, explanation = '{}', "
-                   "scored_at = '2000-01-01 00:00:00.000000' WHERE customer_id = ? AND is_open",
-                   (customer_id,))
+        db.execute("UPDATE demands SET score = score + 1, explanation = '{}', base_score = -1, "
+                   "counted_position = 0, scored_at = '2000-01-01 00:00:00.000000' "
+                   f"WHERE id IN ({ids_sql})", params)
         db.execute("COMMIT")
         started = time.perf_counter()
         db.execute("BEGIN")
-        db.executemany("UPDATE demands SET score = ?, explanation = ?, scored_at = ?, "
-                       "score_version = ?, segment = ? WHERE id = ?", rows)
+        db.executemany(f"UPDATE demands SET {' = ?, '.join(SCORE_COLUMNS)} = ? WHERE id = ?", rows)
         db.executemany("INSERT INTO score_history (demand_id, previous_score, score, "
                        "policy_version, cause_event_id, cause_type, at) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", trail)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from services.prioritizer import handlers, insights, views
+from services.prioritizer import handlers, insights, rescoring, views
 from services.prioritizer.domain import Segment
 from services.prioritizer.recommendations import ACTIONS
 from services.prioritizer.schemas import (
@@ -61,7 +61,7 @@ async def list_rankings(caller: Caller, db: Db, limit: Limit = 50, cursor: Curso
                                 service_id=service_id, status=status)
     async with db.uow() as uow:
         items, next_cursor = await views.ranking_page(uow, caller, where, limit, cursor)
-        policy = await handlers.current_policy(uow)
+        policy = await rescoring.current_policy(uow)
     return RankingPage(items=[RankingItem.model_validate(item) for item in items],
                        next_cursor=next_cursor, policy_version=policy.version)
 
@@ -82,7 +82,7 @@ async def get_ranking(demand_id: str, caller: Caller, db: Db, target_rank: TopN 
     async with db.uow() as uow:
         item = await views.explained_item(uow, caller, demand_id)
         row = await views.visible_demand(uow, caller, demand_id)
-        policy = await handlers.current_policy(uow)
+        policy = await rescoring.current_policy(uow)
         item["what_would_move_it"] = await insights.move_it(uow, row, policy, target_rank)
     return RankingDetail.model_validate(item)
 
@@ -123,7 +123,7 @@ async def list_policy_history(caller: Caller, db: Db) -> list[PolicyOut]:
 async def get_policy_sensitivity(caller: Caller, db: Db, top_n: TopN = 10) -> SensitivityOut:
     """How the top N changes when each weight moves ±10%, from stored factor values; nothing is rewritten."""
     async with db.uow() as uow:
-        policy = await handlers.current_policy(uow)
+        policy = await rescoring.current_policy(uow)
         report = await insights.policy_sensitivity(uow, policy, top_n)
     return SensitivityOut.model_validate(report)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.prioritizer import advice, grouping, handlers
-from services.prioritizer.handlers import Cause
+from services.prioritizer.rescoring import Cause
 from services.prioritizer.models import (
     CustomerView,
     EndorsementView,

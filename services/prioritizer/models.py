@@ -37,7 +37,7 @@ class DemandView(Base):
         Index("ix_demands_ranking", "is_open", "score", "id"),
         # A customer's open items in the order their dampening counts them, with what tells
         # whether each still sits in its band and its age still holds: a demand event reads its
-        # customer's order from here alone, not a thousand rows (handlers.rescore_moved).
+        # customer's order from here alone, not a thousand rows (rescoring._rescore_moved).
         Index("ix_demands_customer_order", "customer_id", "is_open", text("base_score DESC"),
               "submitted_at", "id", "counted_position", "aged_since", "aged_until"),
     )

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from services.prioritizer import advice, groups, handlers, inputs
-from services.prioritizer.handlers import Cause
+from services.prioritizer import advice, groups, handlers, inputs, rescoring
+from services.prioritizer.rescoring import Cause
 from services.prioritizer.models import ENDORSEMENT_COLUMNS, CustomerView, DemandView
 from shared.db import UnitOfWork, for_ids, ids_param, insert_records
 from shared.observability import current_traceparent, within_trace
@@ -60,7 +60,7 @@ class Settlement:
         step = customers_at_once or len(ordered) or 1
         for start in range(0, len(ordered), step):
             chunk = ordered[start:start + step]
-            await handlers.rescore_customers(
+            await rescoring.rescore_customers(
                 uow, {customer_id: self.customers[customer_id] for customer_id in chunk},
                 changed={customer_id: self.changed_items[customer_id] for customer_id in chunk
                          if customer_id in self.changed_items})

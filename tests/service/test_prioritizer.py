@@ -174,7 +174,7 @@ async def test_a_rescore_keeps_the_sessions_own_copy_of_a_demand_in_step(priorit
 
     from sqlalchemy import select
 
-    from services.prioritizer import handlers
+    from services.prioritizer import rescoring
     from services.prioritizer.models import DemandView
 
     owner = customer()
@@ -182,11 +182,11 @@ async def test_a_rescore_keeps_the_sessions_own_copy_of_a_demand_in_step(priorit
     need = demand(owner["id"])
     await feed(prioritizer, "pmo.demand.submitted", need)
     db = prioritizer.app.state.runtime.db
-    later = handlers.Cause(None, "test.aged", datetime(2027, 3, 1, tzinfo=UTC))  # older: new age
+    later = rescoring.Cause(None, "test.aged", datetime(2027, 3, 1, tzinfo=UTC))  # older: new age
     async with db.uow() as uow:
         held = await uow.session.get(DemandView, need["id"])
         before = (held.score, held.score_version)
-        assert await handlers.rescore_customers(uow, {owner["id"]: later}) == 1
+        assert await rescoring.rescore_customers(uow, {owner["id"]: later}) == 1
         assert (held.score, held.score_version) != before
         held.title = "Reports by hand, weekly"  # another change to the same row, then a flush
         await uow.session.flush()

@@ -1,6 +1,6 @@
 """A demand event rescores its own item and the items its move pushed into another dampening band,
 read from the customer's order index, not every open item of its customer
-(handlers._rescore_moved). What it leaves must be exactly what rescoring every item would give:
+(rescoring._rescore_moved). What it leaves must be exactly what rescoring every item would give:
 checked on the real database (SQLite, or PostgreSQL with PMO_TEST_POSTGRES_URL) after random
 sequences of submissions, updates, endorsements and closures whose event times span weeks, so
 ages tick between them."""
@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.prioritizer import handlers
+from services.prioritizer import handlers, rescoring
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
-from services.prioritizer.handlers import Cause
+from services.prioritizer.rescoring import Cause
 from services.prioritizer.models import DemandView, ScoreChangeRow
 from shared.consumer import apply_batch, apply_once
 from shared.db import Database
@@ -74,7 +74,7 @@ async def rescore_whole(db: Database, latest: dict[str, datetime]) -> None:
     """Every open item of every customer scored from its inputs, as of its customer's latest
     event: what the events would have left had each rescored its whole customer."""
     async with db.uow() as uow:
-        await handlers.rescore_customers(uow, {customer_id: Cause(None, "check", at)
+        await rescoring.rescore_customers(uow, {customer_id: Cause(None, "check", at)
                                                for customer_id, at in latest.items()})
         await uow.commit()
 

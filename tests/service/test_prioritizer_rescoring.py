@@ -12,7 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from services.prioritizer import handlers
+from services.prioritizer import handlers, rescoring
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import DemandView, ScoreChangeRow
@@ -129,15 +129,15 @@ async def test_a_policy_change_rescores_every_customer_a_chunk_at_a_time(db, mon
                   "title": f"Unrelated need {n}", "problem": f"Distinct words {n}"}
         await apply_once(db, HANDLERS, new_event("intake", "pmo.demand.submitted", demand["id"],
                                                  demand, 1))
-    monkeypatch.setattr(handlers, "POLICY_RESCORE_CUSTOMERS_AT_ONCE", 1)
+    monkeypatch.setattr(rescoring, "POLICY_RESCORE_CUSTOMERS_AT_ONCE", 1)
     chunks = []
-    rescore_customers = handlers.rescore_customers
+    rescore_customers = rescoring.rescore_customers
 
     async def counted(uow, causes, policy=None):
         chunks.append(sorted(causes))
         return await rescore_customers(uow, causes, policy)
 
-    monkeypatch.setattr(handlers, "rescore_customers", counted)
+    monkeypatch.setattr(rescoring, "rescore_customers", counted)
     await change_policy(db, {"reach": 0.0})
     assert len(chunks) == 4 and all(len(chunk) == 1 for chunk in chunks)
     async with db.uow() as uow:
