@@ -3,13 +3,14 @@ behind a set of open demands, loaded in a few queries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, select
 
 from services.prioritizer import groups
 from services.prioritizer.models import (
+    CUSTOMER_COLUMNS,
     DEMAND_COLUMNS,
     CustomerView,
     DemandView,
@@ -23,7 +24,7 @@ from shared.db import UnitOfWork, for_ids, ids_param
 class Context:
     """What the scores of some demands depend on besides their own fields."""
 
-    customers: dict[str, CustomerView]
+    customers: dict[str, CustomerView | Row]
     satisfaction: dict[str, ServiceSatisfaction]
     similar: dict[str, list[str]]  # demand id → customers behind the open demands similar to it
     # One Backer per customer, however many of the demands it stands behind.
@@ -40,7 +41,7 @@ async def load_context(uow: UnitOfWork, demands: Sequence[DemandView | Row]) -> 
     similar = await _similar(uow, [d.id for d in demands])
     ids = ({d.customer_id for d in demands} | {cid for d in demands for cid in d.endorsed_by}
            | {cid for customers in similar.values() for cid in customers})
-    customers = await customers_by_id(uow, ids)
+    customers = {row.id: row for row in await for_ids(uow.session, _CUSTOMER_ROWS, sorted(ids))}
     satisfaction = await satisfaction_of(uow, {d.service_id for d in demands if d.service_id})
     return Context(customers, satisfaction, similar)
 
@@ -63,7 +64,7 @@ def demand_input(row: DemandView | Row, context: Context) -> DemandInput:
         similar=tuple(context.backer(cid) for cid in similar_customers))
 
 
-def backer(customer_id: str, customers: dict[str, CustomerView]) -> Backer:
+def backer(customer_id: str, customers: Mapping[str, CustomerView | Row]) -> Backer:
     """A customer not heard of yet scores neutral; its registration event rescores it later."""
     customer = customers.get(customer_id)
     if customer is None:
@@ -92,6 +93,8 @@ async def customers_by_id(uow: UnitOfWork, ids: Iterable[str]) -> dict[str, Cust
 
 
 CUSTOMERS = select(CustomerView).where(CustomerView.id.in_(ids_param()))
+# Scoring only reads them: rows of the table's columns, not mapped objects (models.py says why).
+_CUSTOMER_ROWS = select(*CUSTOMER_COLUMNS).where(CUSTOMER_COLUMNS.id.in_(ids_param()))
 
 
 async def satisfaction_of(uow: UnitOfWork, service_ids: set[str]) -> dict[str, ServiceSatisfaction]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from services.prioritizer import events, inputs
 from services.prioritizer.domain import DEFAULT_SEGMENT_WEIGHTS, DEFAULT_WEIGHTS
-from services.prioritizer.models import DEMAND_COLUMNS, DemandView, PolicyRow, ScoreChangeRow
+from services.prioritizer.models import DEMAND_COLUMNS, POLICY_COLUMNS, DemandView, ScoreChangeRow
 from services.prioritizer.ranking import score_customer_items
 from services.prioritizer.scoring import (
     AGE,
@@ -44,13 +44,16 @@ class Cause:
 
 
 async def current_policy(uow: UnitOfWork) -> Policy:
-    row = await uow.session.scalar(_NEWEST_POLICY)
+    row = (await uow.session.execute(_NEWEST_POLICY)).first()
     if row is None:
         return Policy(1, dict(DEFAULT_WEIGHTS), dict(DEFAULT_SEGMENT_WEIGHTS))
     return Policy(row.version, row.weights, row.segment_weights)
 
 
-_NEWEST_POLICY = select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1)
+# Read once per event batch: on the table, not the mapped class (models.py says why).
+_NEWEST_POLICY = select(POLICY_COLUMNS.version, POLICY_COLUMNS.weights,
+                        POLICY_COLUMNS.segment_weights).order_by(
+    POLICY_COLUMNS.version.desc()).limit(1)
 
 
 # What a rescore reads of each open demand: plain rows, not ORM objects. Ten thousand of them are
