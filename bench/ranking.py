@@ -69,9 +69,12 @@ async def load(db: Database, size: int) -> tuple[str, list[str]]:
         batch = []
         for n in range(1, size):
             customer = big if n < BIG else others[n % len(others)]
+            # No placement: the template's was scored for another customer, so each row's first
+            # rescore (the untimed event below) scores it from its own inputs.
             batch.append({**copy, "id": str(uuid.uuid4()), "customer_id": customer,
                           "title": f"Bench demand {n}", "score": (n * 7919 % 100_000) / 1000.0,
-                          "terms": [], "group_id": None})
+                          "terms": [], "group_id": None, "base_score": None,
+                          "counted_position": None, "aged_since": None, "aged_until": None})
             if len(batch) == 5000:
                 await uow.session.execute(insert(DemandView), batch)
                 batch = []
@@ -151,8 +154,9 @@ async def bench(size: int, workdir: Path) -> None:
         big, others = await load(db, size)
         print(f"  {size:>9,} open demands loaded in {time.perf_counter() - started:.1f} s; "
               f"database {path.stat().st_size / size:.0f} bytes/item on disk")
-        # The bulk load copies one stored score to every row; a first event of each customer
-        # rewrites them all. One untimed event each first, as a live prioritizer would have had.
+        # The bulk load copies one stored score to every row, without its placement; a first
+        # event of each customer rescores them all from their inputs. One untimed event each
+        # first, so the timed one finds what a live prioritizer would hold.
         for n in range(7):
             await one_event(db, others[n])
         events = [await timed_event(db, others[n]) for n in range(7)]
