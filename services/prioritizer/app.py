@@ -6,18 +6,21 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.prioritizer import handlers
+from services.prioritizer import handlers, rescoring
 from services.prioritizer.api import ACCESS, router
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import MECHANISMS
 from services.prioritizer.settings import PrioritizerSettings
 from services.prioritizer.stream import ScoreStream
 from shared.app import Runtime, ServiceSpec, create_service_app
+from shared.db import utcnow
 
 
 async def _on_start(runtime: Runtime) -> None:
     async with runtime.db.uow() as uow:
         await handlers.ensure_default_policy(uow)
+    async with runtime.db.uow() as uow:
+        await rescoring.place_unplaced(uow, utcnow())
     runtime.extras["stream"] = ScoreStream(runtime.db, runtime.settings.stream_max_clients)
 
 

@@ -58,22 +58,21 @@ _ITEMS_ENDORSED_BY_CUSTOMERS = select(_DEMANDS.id, _DEMANDS.customer_id, _DEMAND
 
 
 async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Iterable[str]) -> set[str]:
-    """Of these open demands, the customers of those whose repeat-demand inputs (distinct customers
-    and segments behind the need) no longer match their stored explanation: only they need a
-    rescore when a similar demand or one of its backers changed."""
+    """Of these open demands, the customers of those whose repeat-demand factor (the customers
+    and segments behind the need, and whether similar open demand counts in it) no longer reads
+    as its stored explanation: only they need a rescore when a similar demand or one of its
+    backers changed. Whole: a similar demand of the same customer changes no count, only the
+    sentence, and a demand event would not reread an item its change did not move."""
     rows = await inputs.open_demands(uow, demand_ids)
     context = await inputs.load_context(uow, rows)
     moved = set()
     for row in rows:
-        _, fresh, _ = repeat_demand(inputs.demand_input(row, context))
-        stored = next((f["inputs"] for f in (row.explanation or {}).get("factors", [])
+        _, fresh_inputs, fresh_sentence = repeat_demand(inputs.demand_input(row, context))
+        stored = next((f for f in (row.explanation or {}).get("factors", [])
                        if f["name"] == "repeat_demand"), {})
-        if any(stored.get(key) != fresh[key] for key in REPEAT_KEYS):
+        if stored.get("inputs") != fresh_inputs or stored.get("explanation") != fresh_sentence:
             moved.add(row.customer_id)
     return moved
-
-
-REPEAT_KEYS = ("distinct_customers", "distinct_segments", "customer_ids")
 
 
 async def customers_with_open_demand_on(uow: UnitOfWork, service_id: str) -> set[str]:

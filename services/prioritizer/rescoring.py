@@ -104,13 +104,37 @@ POLICY_RESCORE_CUSTOMERS_AT_ONCE = 2000
 
 async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> int:
     """Rescores every open item (a policy change), a chunk of customers at a time."""
-    customer_ids = sorted(await uow.session.scalars(
-        select(_DEMANDS.customer_id).where(_DEMANDS.is_open).distinct()))
-    changed, step = 0, POLICY_RESCORE_CUSTOMERS_AT_ONCE
-    for start in range(0, len(customer_ids), step):
-        changed += await rescore_customers(
-            uow, dict.fromkeys(customer_ids[start:start + step], cause), policy)
+    return await _rescore_chunked(uow, await uow.session.scalars(_CUSTOMERS_WITH_OPEN), cause,
+                                  policy)
+
+
+async def place_unplaced(uow: UnitOfWork, at: datetime) -> int:
+    """Rescores, whole, the customers of open items stored without their placement: scored
+    before migration 0003, when dampening counted every exact position. Until then their scores
+    would count dampening another way than their neighbours', and a demand event could not read
+    their order from the index. Run at start-up; on a database without such rows it is one
+    query over the customers' order index. Returns how many scores changed."""
+    customer_ids = list(await uow.session.scalars(_CUSTOMERS_UNPLACED))
+    if not customer_ids:
+        return 0
+    cause = Cause(None, "placement.backfilled", at)
+    changed = await _rescore_chunked(uow, customer_ids, cause, await current_policy(uow))
+    await uow.commit()
     return changed
+
+
+async def _rescore_chunked(uow: UnitOfWork, customer_ids: Iterable[str], cause: Cause,
+                           policy: Policy) -> int:
+    ordered, changed, step = sorted(customer_ids), 0, POLICY_RESCORE_CUSTOMERS_AT_ONCE
+    for start in range(0, len(ordered), step):
+        changed += await rescore_customers(uow, dict.fromkeys(ordered[start:start + step], cause),
+                                           policy)
+    return changed
+
+
+_CUSTOMERS_WITH_OPEN = select(_DEMANDS.customer_id).where(_DEMANDS.is_open).distinct()
+_CUSTOMERS_UNPLACED = select(_DEMANDS.customer_id).where(
+    _DEMANDS.is_open == true(), _DEMANDS.base_score.is_(None)).distinct()
 
 
 async def _rescore_whole(uow: UnitOfWork, demands: Sequence[Row], cause_of: Callable[[str], Cause],
@@ -144,14 +168,16 @@ async def _rescore_moved(uow: UnitOfWork, changed: Mapping[str, Collection[str]]
     explanation holds, unless its age in whole days or the policy moved since it was scored:
     then it is scored from its inputs too and the order numbered again. A place within the
     stored band scores as the band's counted position, so the result equals a whole rescore's
-    (tests/service/test_prioritizer_rescoring.py compares them).
+    (tests/service/test_prioritizer_moved_items.py compares them).
     """
     customers = sorted(changed)
     window = {"earliest": min(causes[c].at for c in customers),
               "latest": max(causes[c].at for c in customers)}
     computed: dict[str, _Computed] = {}
-    to_compute = await for_ids(uow.session, _OPEN_SCORED_BY_ID,
-                               sorted({demand_id for ids in changed.values() for demand_id in ids}))
+    # A demand named under a customer it no longer belongs to is its new customer's to score.
+    to_compute = [row for row in await for_ids(
+        uow.session, _OPEN_SCORED_BY_ID, sorted({i for ids in changed.values() for i in ids}))
+        if row.customer_id in changed]
     while True:
         computed |= await _compute(uow, to_compute, causes, policy)
         placed = {row.id: row for row in await for_ids(uow.session, _MISPLACED, customers, **window)}

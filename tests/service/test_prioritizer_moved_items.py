@@ -126,6 +126,112 @@ async def test_rescoring_only_what_moved_leaves_what_rescoring_everything_would(
             assert await stored(db) == before, f"step {step}: a whole rescore changed something"
 
 
+WORDS = "invoice export report dashboard login password printer laptop vpn email backup".split()
+
+
+def similar_prone(customer_id: str, rng: random.Random, created: datetime) -> dict:
+    """A demand in one function with three words of eleven: many of them describe the same need."""
+    words = rng.sample(WORDS, 3)
+    return demand(customer_id, rng, created) | {
+        "title": f"{words[0]} {words[1]}", "problem": f"{words[1]} {words[2]}",
+        "function_code": "reporting"}
+
+
+@pytest.mark.parametrize("seed", list(range(1, 17)))
+async def test_batches_of_mixed_events_with_similar_demand_leave_what_rescoring_everything_would(
+        db, seed):
+    """Batches mixing demand and customer events, over demands that link as the same need across
+    customers and within one: a customer due whole for any reason must not be narrowed. Within
+    one day of waiting, so every customer's items age alike whichever event settles them."""
+    rng = random.Random(seed)
+    customers = [customer(n) for n in range(4)]
+    versions = {c["id"]: 1 for c in customers}
+    at = START
+    await apply_batch(db, HANDLERS, [new_event("intake", "pmo.customer.registered", c["id"], c, 1)
+                                     .model_copy(update={"time": at}) for c in customers])
+    open_demands: dict[str, tuple[dict, int]] = {}
+    for step in range(30):
+        at += timedelta(minutes=rng.choice((0, 1, 7, 30)))
+        batch = []
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.45 or not open_demands:
+                data = similar_prone(rng.choice(customers)["id"], rng,
+                                     START - timedelta(days=rng.randint(0, 9)))
+                event_type, version = "pmo.demand.submitted", 1
+            elif kind < 0.85:
+                data, version = open_demands[rng.choice(sorted(open_demands))]
+                version += 1
+                data = data | rng.choice((
+                    {"severity": rng.randint(1, 5)},
+                    {"endorsed_by": sorted({*data["endorsed_by"], rng.choice(customers)["id"]})},
+                    {"status": "delivered"}))
+                event_type = "pmo.demand.updated"
+            else:
+                owner = rng.choice(customers)
+                versions[owner["id"]] += 1
+                owner.update(strategic_importance=rng.randint(1, 5), segment=rng.choice(SEGMENTS))
+                data = dict(owner)
+                batch.append(new_event("intake", "pmo.customer.updated", owner["id"], data,
+                                       versions[owner["id"]]).model_copy(update={"time": at}))
+                continue
+            batch.append(new_event("intake", event_type, data["id"], data, version)
+                         .model_copy(update={"time": at}))
+            if data["status"] == "delivered":
+                open_demands.pop(data["id"], None)
+            else:
+                open_demands[data["id"]] = (data, version)
+        await apply_batch(db, HANDLERS, batch)
+        if step % 8 == 7:
+            before = await stored(db)
+            await rescore_whole(db, {c["id"]: at for c in customers})
+            assert await stored(db) == before, f"step {step}: a whole rescore changed something"
+
+
+async def test_a_similar_demand_of_the_same_customer_rewrites_the_need_it_joins(db):
+    """It adds no customer to the need, but its explanation now counts similar open demand."""
+    owner = customer(0)
+    await feed(db, "pmo.customer.registered", owner, 1, START)
+    rng = random.Random(0)
+    need = demand(owner["id"], rng, START) | {
+        "title": "Export monthly invoices spreadsheet", "function_code": "reporting",
+        "problem": "finance exports invoices manually every month", "severity": 5}
+    again = need | {"id": str(uuid.uuid4()), "severity": 1}
+    await feed(db, "pmo.demand.submitted", need, 1, START)
+    await feed(db, "pmo.demand.submitted", again, 1, START)
+    before = await stored(db)
+    repeat = next(f for f in before[need["id"]][2]["factors"] if f["name"] == "repeat_demand")
+    assert "counting similar open demand" in repeat["explanation"]
+    await rescore_whole(db, {owner["id"]: START})
+    assert await stored(db) == before
+
+
+async def test_scores_stored_before_placement_are_rescored_whole_at_start_up(db):
+    """Rows scored before migration 0003 (exact 1/k dampening, no placement) are found and their
+    customers rescored once, with the new banding; a database without them is left alone."""
+    owner = customer(0)
+    await feed(db, "pmo.customer.registered", owner, 1, START)
+    rng = random.Random(0)
+    items = [demand(owner["id"], rng, START) | {"severity": 5 - n % 5} for n in range(6)]
+    for item in items:
+        await feed(db, "pmo.demand.submitted", item, 1, START)
+    placed = await stored(db)
+    async with db.uow() as uow:
+        assert await rescoring.place_unplaced(uow, START) == 0
+    async with db.uow() as uow:  # as migration 0003 leaves a database scored before it
+        await uow.session.execute(DemandView.__table__.update().values(
+            base_score=None, counted_position=None, aged_since=None, aged_until=None,
+            score=DemandView.__table__.c.score + 0.01))
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await rescoring.place_unplaced(uow, START) == len(items)
+    assert {key: row[3:] for key, row in (await stored(db)).items()} == {
+        key: row[3:] for key, row in placed.items()}
+    before = await stored(db)
+    await rescore_whole(db, {owner["id"]: START})
+    assert await stored(db) == before
+
+
 async def test_a_new_top_item_rescores_its_own_the_first_four_and_one_per_doubling(db):
     owner = customer(0)
     at = START
