@@ -20,7 +20,7 @@ async def _on_start(runtime: Runtime) -> None:
     async with runtime.db.uow() as uow:
         await handlers.ensure_default_policy(uow)
     async with runtime.db.uow() as uow:
-        await rescoring.place_unplaced(uow, utcnow())
+        await rescoring.rescore_due_customers(uow, utcnow())
     runtime.extras["stream"] = ScoreStream(runtime.db, runtime.settings.stream_max_clients)
 
 

@@ -124,6 +124,17 @@ class PolicyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RescoreDue(Base):
+    """A customer whose open items are due a whole rescore at the next start-up, with why: a
+    migration that changes how scores are computed lists them here (it cannot score), and the
+    service rescores and removes them before it consumes (rescoring.rescore_due_customers)."""
+
+    __tablename__ = "rescore_due"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+
+
 class ScoreChangeRow(Base):
     """Every score change with the event that caused it: the accountability trail."""
 

@@ -17,7 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from services.prioritizer import events, inputs
 from services.prioritizer.domain import DEFAULT_SEGMENT_WEIGHTS, DEFAULT_WEIGHTS
-from services.prioritizer.models import DEMAND_COLUMNS, POLICY_COLUMNS, DemandView, ScoreChangeRow
+from services.prioritizer.models import (
+    DEMAND_COLUMNS,
+    POLICY_COLUMNS,
+    DemandView,
+    RescoreDue,
+    ScoreChangeRow,
+)
 from services.prioritizer.ranking import score_customer_items
 from services.prioritizer.scoring import (
     AGE,
@@ -108,17 +114,17 @@ async def rescore_everything(uow: UnitOfWork, cause: Cause, policy: Policy) -> i
                                   policy)
 
 
-async def place_unplaced(uow: UnitOfWork, at: datetime) -> int:
-    """Rescores, whole, the customers of open items stored without their placement: scored
-    before migration 0003, when dampening counted every exact position. Until then their scores
-    would count dampening another way than their neighbours', and a demand event could not read
-    their order from the index. Run at start-up; on a database without such rows it is one
-    query over the customers' order index. Returns how many scores changed."""
-    customer_ids = list(await uow.session.scalars(_CUSTOMERS_UNPLACED))
+async def rescore_due_customers(uow: UnitOfWork, at: datetime) -> int:
+    """Rescores, whole, the customers a migration listed as due (`rescore_due`: scored before
+    the way scores are computed changed, e.g. 0003's banded dampening, and stored without the
+    placement a demand event reads) and removes them from the list. Run at start-up, before the
+    service consumes; an empty list is one query. Returns how many scores changed."""
+    customer_ids = list(await uow.session.scalars(_DUE_CUSTOMERS))
     if not customer_ids:
         return 0
-    cause = Cause(None, "placement.backfilled", at)
+    cause = Cause(None, "rescore.due", at)
     changed = await _rescore_chunked(uow, customer_ids, cause, await current_policy(uow))
+    await for_ids(uow.session, _DELETE_DUE, customer_ids)
     await uow.commit()
     return changed
 
@@ -133,8 +139,9 @@ async def _rescore_chunked(uow: UnitOfWork, customer_ids: Iterable[str], cause: 
 
 
 _CUSTOMERS_WITH_OPEN = select(_DEMANDS.customer_id).where(_DEMANDS.is_open).distinct()
-_CUSTOMERS_UNPLACED = select(_DEMANDS.customer_id).where(
-    _DEMANDS.is_open == true(), _DEMANDS.base_score.is_(None)).distinct()
+_DUE = RescoreDue.__table__
+_DUE_CUSTOMERS = select(_DUE.c.customer_id)
+_DELETE_DUE = _DUE.delete().where(_DUE.c.customer_id.in_(ids_param()))
 
 
 async def _rescore_whole(uow: UnitOfWork, demands: Sequence[Row], cause_of: Callable[[str], Cause],

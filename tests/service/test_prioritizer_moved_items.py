@@ -12,17 +12,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select
 
 from services.prioritizer import handlers, rescoring
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.rescoring import Cause
-from services.prioritizer.models import DemandView, ScoreChangeRow
+from services.prioritizer.models import DemandView, RescoreDue, ScoreChangeRow
 from shared.consumer import apply_batch, apply_once
 from shared.db import Database
 from shared.events import new_event
-from shared.migrations import upgrade_to_head
+from shared.migrations import alembic_config, upgrade_to_head
 from shared.testing.fixtures import fresh_database_url
 
 START = datetime(2026, 10, 1, 9, tzinfo=UTC)
@@ -206,29 +207,48 @@ async def test_a_similar_demand_of_the_same_customer_rewrites_the_need_it_joins(
     assert await stored(db) == before
 
 
-async def test_scores_stored_before_placement_are_rescored_whole_at_start_up(db):
-    """Rows scored before migration 0003 (exact 1/k dampening, no placement) are found and their
-    customers rescored once, with the new banding; a database without them is left alone."""
-    owner = customer(0)
-    await feed(db, "pmo.customer.registered", owner, 1, START)
+def _migrate(connection, revision: str, downgrade: bool) -> None:
+    config = alembic_config(SPEC.service_dir)
+    config.attributes["connection"] = connection
+    (command.downgrade if downgrade else command.upgrade)(config, revision)
+
+
+async def migrate(db: Database, revision: str, *, downgrade: bool = False) -> None:
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_migrate, revision, downgrade)
+
+
+async def test_migration_0003_lists_every_customer_with_open_items_and_start_up_rescores_them(db):
+    """Scores stored before 0003 counted dampening by exact position and hold no placement: the
+    migration lists their customers in `rescore_due`, which the start-up rescores and empties."""
+    owners = [customer(n) for n in range(3)]
     rng = random.Random(0)
-    items = [demand(owner["id"], rng, START) | {"severity": 5 - n % 5} for n in range(6)]
-    for item in items:
+    for owner in owners:
+        await feed(db, "pmo.customer.registered", owner, 1, START)
+    for n in range(8):  # the third customer's only demand is closed: it has no open items
+        item = demand(owners[n % 3]["id"], rng, START) | {"severity": 5 - n % 5}
         await feed(db, "pmo.demand.submitted", item, 1, START)
-    placed = await stored(db)
+        if n % 3 == 2:
+            await feed(db, "pmo.demand.status_changed", item | {"status": "delivered"}, 2, START)
+    await migrate(db, "0002", downgrade=True)
+    await migrate(db, "head")
     async with db.uow() as uow:
-        assert await rescoring.place_unplaced(uow, START) == 0
-    async with db.uow() as uow:  # as migration 0003 leaves a database scored before it
+        due = set(await uow.session.scalars(select(RescoreDue.customer_id)))
+        assert due == {owners[0]["id"], owners[1]["id"]}
+        assert not await uow.session.scalar(select(func.count()).select_from(DemandView).where(
+            DemandView.base_score.is_not(None)))
+        # Scores as the old dampening left them (they differ from today's beyond the fourth).
         await uow.session.execute(DemandView.__table__.update().values(
-            base_score=None, counted_position=None, aged_since=None, aged_until=None,
-            score=DemandView.__table__.c.score + 0.01))
+            score=DemandView.__table__.c.score + 0.5))
         await uow.commit()
     async with db.uow() as uow:
-        assert await rescoring.place_unplaced(uow, START) == len(items)
-    assert {key: row[3:] for key, row in (await stored(db)).items()} == {
-        key: row[3:] for key, row in placed.items()}
+        assert await rescoring.rescore_due_customers(uow, START) == 6
+    async with db.uow() as uow:
+        assert not list(await uow.session.scalars(select(RescoreDue.customer_id)))
+        assert await rescoring.rescore_due_customers(uow, START) == 0
     before = await stored(db)
-    await rescore_whole(db, {owner["id"]: START})
+    assert all(row[3] is not None for row in before.values())
+    await rescore_whole(db, {owner["id"]: START for owner in owners[:2]})
     assert await stored(db) == before
 
 
