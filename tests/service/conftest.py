@@ -46,3 +46,21 @@ async def feedback(tmp_path):
 async def prioritizer(tmp_path):
     async for client in _serve("prioritizer", "PrioritizerSettings", tmp_path):
         yield client
+
+
+@pytest.fixture
+async def prioritizer_db(tmp_path):
+    """The prioritizer's database alone, migrated, with the default policy: for tests that drive
+    its handlers directly and read what they wrote."""
+    from services.prioritizer import handlers
+    from services.prioritizer.app import SPEC
+    from shared.db import Database
+    from shared.migrations import upgrade_to_head
+
+    async with fresh_database_url(tmp_path, "prioritizer") as url:
+        database = Database(url, SPEC.tables)
+        await upgrade_to_head(database.engine, SPEC.service_dir)
+        async with database.uow() as uow:
+            await handlers.ensure_default_policy(uow)
+        yield database
+        await database.dispose()

@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from services.prioritizer import handlers, rescoring
+from services.prioritizer import rescoring
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.rescoring import Cause
@@ -23,22 +23,15 @@ from services.prioritizer.models import DemandView, RescoreDue, ScoreChangeRow
 from shared.consumer import apply_batch, apply_once
 from shared.db import Database
 from shared.events import new_event
-from shared.migrations import alembic_config, upgrade_to_head
-from shared.testing.fixtures import fresh_database_url
+from shared.migrations import alembic_config
 
 START = datetime(2026, 10, 1, 9, tzinfo=UTC)
 SEGMENTS = ("delivery_team", "executive", "program_leader")
 
 
 @pytest.fixture
-async def db(tmp_path):
-    async with fresh_database_url(tmp_path, "prioritizer") as url:
-        database = Database(url, SPEC.tables)
-        await upgrade_to_head(database.engine, SPEC.service_dir)
-        async with database.uow() as uow:
-            await handlers.ensure_default_policy(uow)
-        yield database
-        await database.dispose()
+def db(prioritizer_db):
+    return prioritizer_db
 
 
 def customer(n: int) -> dict:

@@ -13,14 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from services.prioritizer import handlers, rescoring
-from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import DemandView, ScoreChangeRow
 from shared.consumer import apply_once
 from shared.db import Database
 from shared.events import new_event
-from shared.migrations import upgrade_to_head
-from shared.testing.fixtures import fresh_database_url
 
 CUSTOMER = {"id": str(uuid.uuid4()), "name": "Acme", "segment": "delivery_team",
             "strategic_importance": 3, "maturity": 3}
@@ -31,18 +28,12 @@ DEMAND = {"id": str(uuid.uuid4()), "customer_id": CUSTOMER["id"], "title": "Risk
 
 
 @pytest.fixture
-async def db(tmp_path):
-    async with fresh_database_url(tmp_path, "prioritizer") as url:
-        database = Database(url, SPEC.tables)
-        await upgrade_to_head(database.engine, SPEC.service_dir)
-        async with database.uow() as uow:
-            await handlers.ensure_default_policy(uow)
-        await apply_once(database, HANDLERS, new_event(
-            "intake", "pmo.customer.registered", CUSTOMER["id"], CUSTOMER, 1))
-        await apply_once(database, HANDLERS, new_event(
-            "intake", "pmo.demand.submitted", DEMAND["id"], DEMAND, 1))
-        yield database
-        await database.dispose()
+async def db(prioritizer_db):
+    await apply_once(prioritizer_db, HANDLERS, new_event(
+        "intake", "pmo.customer.registered", CUSTOMER["id"], CUSTOMER, 1))
+    await apply_once(prioritizer_db, HANDLERS, new_event(
+        "intake", "pmo.demand.submitted", DEMAND["id"], DEMAND, 1))
+    return prioritizer_db
 
 
 async def state(db: Database) -> SimpleNamespace:
