@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -11,9 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+
+from pmo.kafka_local import DEFAULT_BOOTSTRAP
+from shared.testing.scratch_topics import delete_topics, scratch_prefix
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,3 +139,14 @@ class LightPoster:
             connection = self._idle.get_nowait()
             if connection is not None:
                 connection[1].close()
+
+
+@contextlib.contextmanager
+def scratch_topics(bootstrap: str = DEFAULT_BOOTSTRAP) -> Iterator[str]:
+    """A topic prefix for one benchmark run on the local broker; its topics are deleted after
+    (shared/testing/scratch_topics.py says why)."""
+    prefix = scratch_prefix("bench")
+    try:
+        yield prefix
+    finally:
+        asyncio.run(delete_topics(bootstrap, [prefix]))

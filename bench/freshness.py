@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import LightPoster, free_port, machine, percentile
+from bench.common import LightPoster, free_port, machine, percentile, scratch_topics
 from pmo.stack import Stack
 from shared.auth import issue_token
 from shared.settings import DEVELOPMENT_JWT_SECRET
@@ -120,30 +120,30 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     args = parser.parse_args()
     print("freshness:", machine())
-    prefix = f"bench-{uuid.uuid4().hex[:8]}."
-    raw = asyncio.run(raw_latency(prefix + "raw", int(args.rate * 5), args.rate))
-    with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
-        workdir = Path(tmp)
-        ports = {"intake": free_port(), "prioritizer": free_port()}
-        stack = Stack(workdir / "logs", ports=ports, env={
-            "PMO_DATA_DIR": str(workdir), "PMO_KAFKA_TOPIC_PREFIX": prefix,
-            "PMO_RATE_LIMIT_WRITES_PER_MINUTE": "0", "PMO_LOG_LEVEL": "WARNING"})
-        try:
-            stack.start()
-            stack.wait_ready(timeout=120)
-            token = issue_token(DEVELOPMENT_JWT_SECRET, "bench", ["pmo_admin"])
-            intake = stack.services["intake"].url
-            # Many customers: each demand event rescores its customer's whole open backlog.
-            customers = [httpx.post(intake + "/v1/customers", headers={
-                "Authorization": f"Bearer {token}"}, json={
-                "name": f"Fresh Co {n}", "segment": "delivery_team", "strategic_importance": 3,
-                "maturity": 3}, timeout=10).raise_for_status().json()["id"]
-                for n in range(args.customers)]
-            time.sleep(3)  # the customer reaches the prioritizer before its demand
-            latencies, accepted = asyncio.run(submit(
-                intake, args.rate, args.seconds, token, customers, workdir / "prioritizer.db"))
-        finally:
-            stack.stop()
+    with scratch_topics(BOOTSTRAP) as prefix:
+        raw = asyncio.run(raw_latency(prefix + "raw", int(args.rate * 5), args.rate))
+        with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
+            workdir = Path(tmp)
+            ports = {"intake": free_port(), "prioritizer": free_port()}
+            stack = Stack(workdir / "logs", ports=ports, env={
+                "PMO_DATA_DIR": str(workdir), "PMO_KAFKA_TOPIC_PREFIX": prefix,
+                "PMO_RATE_LIMIT_WRITES_PER_MINUTE": "0", "PMO_LOG_LEVEL": "WARNING"})
+            try:
+                stack.start()
+                stack.wait_ready(timeout=120)
+                token = issue_token(DEVELOPMENT_JWT_SECRET, "bench", ["pmo_admin"])
+                intake = stack.services["intake"].url
+                # Many customers, as an intake serving an organization has.
+                customers = [httpx.post(intake + "/v1/customers", headers={
+                    "Authorization": f"Bearer {token}"}, json={
+                    "name": f"Fresh Co {n}", "segment": "delivery_team", "strategic_importance": 3,
+                    "maturity": 3}, timeout=10).raise_for_status().json()["id"]
+                    for n in range(args.customers)]
+                time.sleep(3)  # the customer reaches the prioritizer before its demand
+                latencies, accepted = asyncio.run(submit(
+                    intake, args.rate, args.seconds, token, customers, workdir / "prioritizer.db"))
+            finally:
+                stack.stop()
     ms = lambda values, q: percentile(values, q) * 1000  # noqa: E731
     print(f"  raw produce->consume ({len(raw)} records at {args.rate:.0f}/s): "
           f"p50 {ms(raw, .5):.1f} ms  p99 {ms(raw, .99):.1f} ms")

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bench import floor
-from bench.common import machine
+from bench.common import machine, scratch_topics
 from bench.ranking import customer_data, demand_data
 from services.prioritizer.rebuild import rebuild
 from services.prioritizer.settings import PrioritizerSettings
@@ -55,8 +55,7 @@ async def publish(prefix: str, events: int, updates: int) -> list[str]:
     return sorted(topics)
 
 
-async def main_async(events: int, updates: int) -> None:
-    prefix = f"bench-{uuid.uuid4().hex[:8]}."
+async def main_async(prefix: str, events: int, updates: int) -> None:
     started = time.perf_counter()
     topics = await publish(prefix, events, updates)
     print(f"  published {events:,} events ({updates} update(s) after each submission) in "
@@ -87,7 +86,8 @@ def main() -> None:
                         help="later versions of each demand (a real history has several)")
     args = parser.parse_args()
     print("replay:", machine())
-    asyncio.run(main_async(args.events, args.updates))
+    with scratch_topics(BOOTSTRAP) as prefix:
+        asyncio.run(main_async(prefix, args.events, args.updates))
 
 
 if __name__ == "__main__":

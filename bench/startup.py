@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from bench.common import free_port, machine, start_uvicorn, stop, wait_ready
+from bench.common import free_port, machine, scratch_topics, start_uvicorn, stop, wait_ready
 from pmo.stack import Stack
 
 
 def main() -> None:
     print("start-up:", machine())
-    with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
+    with scratch_topics() as prefix, tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
         workdir = Path(tmp)
         port = free_port()
         started = time.monotonic()
@@ -30,7 +29,7 @@ def main() -> None:
             stop(bare)
         ports = {name: free_port() for name in ("intake", "catalog", "feedback", "prioritizer")}
         stack = Stack(workdir / "logs", ports=ports, env={
-            "PMO_DATA_DIR": str(workdir), "PMO_KAFKA_TOPIC_PREFIX": f"bench-{uuid.uuid4().hex[:8]}."})
+            "PMO_DATA_DIR": str(workdir), "PMO_KAFKA_TOPIC_PREFIX": prefix})
         started = time.monotonic()
         try:
             stack.start()

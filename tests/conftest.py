@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 
 import pytest
 
+from shared.testing import scratch_topics
 from shared.testing.fixtures import bearer
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """The topics this session's tests made on the shared broker go with it
+    (shared/testing/scratch_topics.py). A broker already stopped has nothing to tidy: said, not
+    failed, since the tests' outcome is decided."""
+    prefixes = scratch_topics.made()
+    if not prefixes:
+        return
+    bootstrap = os.environ.get("PMO_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092").split(",")[0]
+    try:
+        asyncio.run(scratch_topics.delete_topics(bootstrap, prefixes))
+    except Exception as error:  # noqa: BLE001 - any failure to tidy is reported the same way
+        print(f"\nscratch topics of {len(prefixes)} prefix(es) left on {bootstrap}: {error!r}",
+              file=sys.stderr)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import shutil
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from pmo.stack import PORTAL, SERVICES, Stack
 from shared.auth import issue_token
 from shared.settings import DEVELOPMENT_JWT_SECRET
 from shared.testing.fixtures import fresh_database_url
+from shared.testing.scratch_topics import scratch_prefix
 from ui_support import CHROMIUM, CHROMIUM_ARGS, LAPTOP, OPEN, SCREENSHOTS, Visitor
 
 _CLEANUPS: list[Callable[[], object]] = []
@@ -110,7 +110,7 @@ def platform(tmp_path_factory) -> Iterator[Platform]:
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     tmp_path = tmp_path_factory.mktemp("browser-platform")
     ports = {name: free_port() for name in [*SERVICES, PORTAL]}
-    env = {"PMO_KAFKA_TOPIC_PREFIX": f"ui{uuid.uuid4().hex[:8]}.",
+    env = {"PMO_KAFKA_TOPIC_PREFIX": scratch_prefix("ui"),
            "PMO_KAFKA_BOOTSTRAP_SERVERS": os.environ.get("PMO_KAFKA_BOOTSTRAP_SERVERS",
                                                          "127.0.0.1:9092"),
            "PMO_RATE_LIMIT_WRITES_PER_MINUTE": "0", "PMO_DATA_DIR": str(tmp_path),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import uuid
 
 import httpx
 import pytest
@@ -12,6 +11,7 @@ import pytest_asyncio
 
 from pmo.stack import SERVICES, Stack
 from shared.testing.fixtures import fresh_database_url
+from shared.testing.scratch_topics import scratch_prefix
 
 
 def free_port() -> int:
@@ -24,7 +24,7 @@ def free_port() -> int:
 async def platform(tmp_path_factory, kafka_bootstrap_module):
     """Four service processes sharing one broker under a topic prefix of their own."""
     tmp_path = tmp_path_factory.mktemp("platform")
-    prefix = f"e2e{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("e2e")
     ports = {name: free_port() for name in SERVICES}
     env = {"PMO_KAFKA_TOPIC_PREFIX": prefix, "PMO_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_module,
            "PMO_RATE_LIMIT_WRITES_PER_MINUTE": "0", "PMO_DATA_DIR": str(tmp_path),

@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pmo.stack import Stack
 from shared.replay import read_to_end
 from shared.settings import REPO_ROOT
 from shared.testing.fixtures import bearer
+from shared.testing.scratch_topics import scratch_prefix
 
 ADMIN = bearer("pmo_admin", "fault-admin")
 PMO = str(Path(sys.executable).with_name("pmo"))
@@ -126,7 +126,7 @@ class Platform:
 def sqlite_platform(broker: Broker, data_dir: Path, names: list[str],
                     env: dict[str, str] | None = None) -> Platform:
     """Service processes on SQLite files in `data_dir`, sharing the broker under a fresh prefix."""
-    prefix = f"f{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("f")
     ports = {name: free_port() for name in names}
     files = {name: data_dir / f"{name}.db" for name in names}
     databases = {name: f"sqlite+aiosqlite:///{path}" for name, path in files.items()}

@@ -7,7 +7,6 @@ import asyncio
 import random
 import shutil
 import time
-import uuid
 from collections import Counter
 
 import asyncpg
@@ -30,6 +29,7 @@ from faultkit import (
 )
 from pmo.postgres_local import PostgresUnavailable, find_bindir, private_cluster
 from pmo.stack import Stack
+from shared.testing.scratch_topics import scratch_prefix
 
 try:
     find_bindir()
@@ -59,7 +59,7 @@ def cluster():
 def platform(broker, cluster, tmp_path_factory):
     """Two intake replicas on one database and the prioritizer, all on PostgreSQL."""
     data_dir = tmp_path_factory.mktemp("postgres")
-    prefix = f"p{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("p")
     ports = {name: free_port() for name in (*REPLICAS, "prioritizer")}
     databases = {name: cluster.create_database(f"{name}_{prefix[:-1]}") for name in ("intake", "prioritizer")}
     env = stack_env(broker, prefix, data_dir, databases, {"intake": ports["intake"],

@@ -20,6 +20,7 @@ from shared.events import encode_event, new_event
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade_to_head
 from shared.testing.polling import eventually
+from shared.testing.scratch_topics import scratch_prefix
 
 pytestmark = pytest.mark.kafka
 TOPIC = "pmo.intake.customer.v1"
@@ -29,7 +30,7 @@ TOPIC = "pmo.intake.customer.v1"
 async def _consumer_on_its_topic(tmp_path, bootstrap: str):
     """A prioritizer database, a publisher and, while inside, a runner consuming TOPIC under a
     fresh prefix; yields (prefix, publisher, name_of) where name_of reads a customer's name."""
-    prefix = f"cr{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("cr")
     await ensure_topics(bootstrap, [prefix + TOPIC, prefix + TOPIC + ".dlq"], partitions=1)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", MECHANISMS)
     await upgrade_to_head(db.engine, SPEC.service_dir)

@@ -17,10 +17,10 @@ from typing import TypeVar
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from pmo.kafka_local import ensure_topics
+from shared.testing.scratch_topics import delete_topics, scratch_prefix
 
 pytestmark = pytest.mark.kafka
 
@@ -45,7 +45,8 @@ async def within(awaitable: Awaitable[T], seconds: float = STEP_TIMEOUT_SECONDS)
 @pytest.fixture
 async def topic() -> AsyncIterator[str]:
     """A fresh topic with three partitions, deleted afterwards."""
-    name = f"pmo-roundtrip-{uuid.uuid4().hex[:12]}"
+    prefix = scratch_prefix("roundtrip")
+    name = prefix + "records"
     try:
         await ensure_topics(BOOTSTRAP, [name], partitions=PARTITIONS, timeout=STEP_TIMEOUT_SECONDS)
     except (KafkaError, OSError, asyncio.TimeoutError) as error:
@@ -54,16 +55,7 @@ async def topic() -> AsyncIterator[str]:
             "`pmo kafka start` or `python -m pmo.kafka_local start`"
         )
     yield name
-    await _delete_topic(name)
-
-
-async def _delete_topic(name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await within(admin.start())
-    try:
-        await within(admin.delete_topics([name]))
-    finally:
-        await within(admin.close())
+    assert await delete_topics(BOOTSTRAP, [prefix], STEP_TIMEOUT_SECONDS) == 1
 
 
 async def _produce_all(topic: str) -> list[Delivered]:

@@ -23,6 +23,7 @@ from shared.events import encode_event, new_event
 from shared.events.registry import TOPICS
 from shared.migrations import upgrade_to_head
 from shared.testing.fixtures import fresh_database_url
+from shared.testing.scratch_topics import scratch_prefix
 
 pytestmark = pytest.mark.kafka
 
@@ -109,7 +110,7 @@ async def _publish(bootstrap: str, prefix: str, events) -> None:
 
 
 async def test_live_consumption_and_rebuild_agree_on_groups_scores_and_advice(tmp_path, kafka_bootstrap):
-    prefix = f"pr{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("pr")
     events = _events()
     await _publish(kafka_bootstrap, prefix, events)
     async with fresh_database_url(tmp_path / "live", "prioritizer") as live_url:

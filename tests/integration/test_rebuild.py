@@ -15,6 +15,7 @@ from shared.db import Database
 from shared.events import encode_event, new_event
 from shared.events.registry import TOPICS
 from shared.testing.fixtures import fresh_database_url
+from shared.testing.scratch_topics import scratch_prefix
 
 pytestmark = pytest.mark.kafka
 
@@ -48,7 +49,7 @@ async def _scores(settings: PrioritizerSettings) -> dict[str, float]:
 
 
 async def test_rebuild_from_topics_gives_the_same_scores_twice(tmp_path, kafka_bootstrap):
-    prefix = f"rb{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("rb")
     await ensure_topics(kafka_bootstrap, [prefix + topic for topic in TOPICS])
     publisher = KafkaPublisher(kafka_bootstrap, 10.0, "rebuild-test")
     events = _events()
