@@ -66,6 +66,7 @@ class ServiceSpec:
     service_dir: Path
     access: AccessTable
     consumes: Mapping[str, EventHandler] = field(default_factory=dict)
+    # Runs once migrated, before the relay and the consumer start.
     on_start: Callable[["Runtime"], Awaitable[None]] | None = None
     on_stop: Callable[["Runtime"], Awaitable[None]] | None = None
 
@@ -132,10 +133,12 @@ async def _start(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
     runtime = Runtime(settings=settings, spec=spec, db=db, metrics=ServiceMetrics(),
                       verifier=verifier,
                       write_limiter=WriteRateLimiter(settings.rate_limit_writes_per_minute))
-    if settings.kafka_enabled:
-        _start_messaging(runtime)
+    # Before messaging: what a service does at start (the prioritizer rescores what a migration
+    # listed) must not race the events its consumer applies; the relay sends what it published.
     if spec.on_start:
         await spec.on_start(runtime)
+    if settings.kafka_enabled:
+        _start_messaging(runtime)
     tune_garbage_collection()
     return runtime
 

@@ -12,10 +12,12 @@ from shared.testing import scratch_topics
 from shared.testing.fixtures import bearer
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own, which tears the fixtures' platforms down
 def pytest_sessionfinish(session, exitstatus) -> None:
     """The topics this session's tests made on the shared broker go with it
-    (shared/testing/scratch_topics.py). A broker already stopped has nothing to tidy: said, not
-    failed, since the tests' outcome is decided."""
+    (shared/testing/scratch_topics.py), once nothing that uses them runs: a running service
+    would create them again. A broker already stopped has nothing to tidy: said, not failed,
+    since the tests' outcome is decided."""
     prefixes = scratch_topics.made()
     if not prefixes:
         return

@@ -17,6 +17,7 @@ from services.prioritizer.models import (
     DemandView,
     EndorsementView,
     RecommendationRow,
+    RescoreDue,
     ScoreChangeRow,
     ServiceFeedbackView,
     ServiceView,
@@ -29,8 +30,9 @@ from shared.memory import tune_garbage_collection
 from shared.migrations import upgrade_to_head
 from shared.replay import ReplayReport, replay_topics
 
+# RescoreDue with them: the rebuild rescores every customer whole.
 READ_MODELS = (ScoreChangeRow, EndorsementView, DemandLink, DemandTerm, DemandView, CustomerView,
-               ServiceView, ServiceFeedbackView, RecommendationRow)
+               ServiceView, ServiceFeedbackView, RecommendationRow, RescoreDue)
 
 
 # Every demand event carries the whole demand and handlers keep the newest; endorsements are

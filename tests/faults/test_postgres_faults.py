@@ -61,7 +61,8 @@ def platform(broker, cluster, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("postgres")
     prefix = scratch_prefix("p")
     ports = {name: free_port() for name in (*REPLICAS, "prioritizer")}
-    databases = {name: cluster.create_database(f"{name}_{prefix[:-1]}") for name in ("intake", "prioritizer")}
+    databases = {name: cluster.create_database(f"{name}_{prefix[:-1].replace('-', '_')}")
+                 for name in ("intake", "prioritizer")}
     env = stack_env(broker, prefix, data_dir, databases, {"intake": ports["intake"],
                                                           "prioritizer": ports["prioritizer"]})
     stack = Stack(log_dir=data_dir / "logs", env=env, ports=ports)
