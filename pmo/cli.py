@@ -137,7 +137,7 @@ def _print_urls(services: stack.Stack) -> None:
         if name != stack.PORTAL:
             typer.echo(f"  {name:<12} {url}/docs")
     typer.echo(f"  kafka        {kafka_local.bootstrap_address()}")
-    typer.echo(f"  tokens       .venv/bin/pmo token --sub you --role pmo_admin")
+    typer.echo("  tokens       .venv/bin/pmo token --sub you --role pmo_admin")
     if _settings_of("intake").jwt_secret == DEVELOPMENT_JWT_SECRET:
         typer.echo("  (development JWT secret in use)")
     typer.echo("Ctrl-C stops everything.\n")

@@ -9,7 +9,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from cloudevents.core.bindings.kafka import KafkaMessage, from_structured_event
 
-from shared.testing.fixtures import bearer
 from shared.testing.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.asyncio(loop_scope="module")]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-import pytest
 from sqlalchemy import select
 
 from services.intake.consumers import HANDLERS
