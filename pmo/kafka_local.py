@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
-from shared.bus import bounded
+from shared.bus import bounded, kafka_admin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
@@ -325,17 +325,12 @@ def _tcp_port_open(address: str, timeout: float = 1.0) -> bool:
 
 
 async def _broker_count(bootstrap: str, timeout: float) -> int:
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000)
-    )
     try:
-        await bounded(admin.start(), timeout)
-        cluster = await bounded(admin.describe_cluster(), timeout)
-        return len(cluster["brokers"])
+        async with kafka_admin(bootstrap, timeout) as admin:
+            cluster = await bounded(admin.describe_cluster(), timeout)
+            return len(cluster["brokers"])
     except (KafkaError, OSError, asyncio.TimeoutError):
         return 0
-    finally:
-        await bounded(admin.close(), timeout)
 
 
 @contextlib.contextmanager
@@ -654,17 +649,13 @@ async def ensure_topics(
     bootstrap: str, topics: list[str], partitions: int = 3, timeout: float = 30.0
 ) -> None:
     """Create the topics that do not exist yet (replication factor 1); existing ones are kept."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
-    await bounded(admin.start(), timeout)
-    try:
+    async with kafka_admin(bootstrap, timeout) as admin:
         new_topics = [NewTopic(name, partitions, 1) for name in topics]
         response = await bounded(admin.create_topics(new_topics), timeout)
         # create_topics reports per-topic errors in the response instead of raising them.
         for topic, error_code, *details in response.topic_errors:
             if error_code not in (0, TopicAlreadyExistsError.errno):
                 raise for_code(error_code)(f"creating topic {topic!r} failed: {details}")
-    finally:
-        await bounded(admin.close(), timeout)
 
 
 def main() -> None:

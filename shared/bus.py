@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -194,13 +195,24 @@ def _acknowledged_prefix(futures: list[asyncio.Future]) -> int:
     return count
 
 
+@contextlib.asynccontextmanager
+async def kafka_admin(bootstrap_servers: str,
+                      timeout_seconds: float) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client, started and, however the work ends (a failed start too), closed, each
+    within the timeout: a broker that does not answer must not hold the caller."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers,
+                                request_timeout_ms=int(timeout_seconds * 1000))
+    try:
+        await bounded(admin.start(), timeout_seconds)
+        yield admin
+    finally:
+        await bounded(admin.close(), timeout_seconds)
+
+
 async def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int = 3,
                         timeout_seconds: float = 10.0) -> None:
     """Creates the topics that do not exist yet; existing ones are left as they are."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers,
-                                request_timeout_ms=int(timeout_seconds * 1000))
-    await bounded(admin.start(), timeout_seconds)
-    try:
+    async with kafka_admin(bootstrap_servers, timeout_seconds) as admin:
         existing = set(await bounded(admin.list_topics(), timeout_seconds))
         missing = [NewTopic(name, partitions, 1) for name in topics if name not in existing]
         if missing:
@@ -208,5 +220,3 @@ async def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partition
                 await bounded(admin.create_topics(missing), timeout_seconds)
             except TopicAlreadyExistsError:
                 pass  # another service created it between our list and create
-    finally:
-        await bounded(admin.close(), timeout_seconds)

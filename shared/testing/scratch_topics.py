@@ -13,9 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from aiokafka.admin import AIOKafkaAdminClient
-
-from shared.bus import bounded
+from shared.bus import bounded, kafka_admin
 
 SCRATCH = "scratch-"
 _MADE: list[str] = []
@@ -39,14 +37,9 @@ async def delete_topics(bootstrap: str, prefixes: Iterable[str], timeout: float 
     wanted = tuple(prefixes)
     if not wanted:
         return 0
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
-                                request_timeout_ms=int(timeout * 1000))
-    await bounded(admin.start(), timeout)
-    try:
+    async with kafka_admin(bootstrap, timeout) as admin:
         names = [name for name in await bounded(admin.list_topics(), timeout)
                  if name.startswith(wanted)]
         if names:
             await bounded(admin.delete_topics(names), timeout)
         return len(names)
-    finally:
-        await admin.close()

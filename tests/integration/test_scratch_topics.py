@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from pmo.kafka_local import ensure_topics
-from shared.bus import bounded
+from shared.bus import bounded, kafka_admin
 from shared.testing.polling import eventually
 from shared.testing.scratch_topics import SCRATCH, delete_topics, made, scratch_prefix
 
@@ -19,12 +18,8 @@ BOOTSTRAP = (os.environ.get("PMO_KAFKA_BOOTSTRAP_SERVERS") or "127.0.0.1:9092").
 
 
 async def topic_names() -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await bounded(admin.start(), 30)
-    try:
+    async with kafka_admin(BOOTSTRAP, 30) as admin:
         return set(await bounded(admin.list_topics(), 30))
-    finally:
-        await admin.close()
 
 
 async def test_deleting_a_prefix_removes_its_topics_and_dead_letters_only():
