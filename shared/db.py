@@ -28,6 +28,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -208,6 +210,23 @@ async def insert_records(session: AsyncSession, table: Table, records: Sequence[
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """One INSERT of these rows into `table`, through execute_many's cached plan."""
     await execute_many(session, _insert_into(table), rows)
+
+
+async def insert_missing_rows(session: AsyncSession, table: Table,
+                              rows: Sequence[Mapping[str, Any]]) -> None:
+    """One INSERT of these rows, leaving alone those whose primary key is already there (ON
+    CONFLICT DO NOTHING): for rows that never change once written, where reading which exist
+    first would cost a statement more and still race another transaction."""
+    if rows:
+        dialect = (await session.connection()).dialect.name
+        await execute_many(session, _insert_missing_into(table, dialect), rows)
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_missing_into(table: Table, dialect: str) -> UpdateBase:
+    if dialect == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 @functools.lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 
 from sqlalchemy import func, select
 
-from services.prioritizer import groups, inputs
+from services.prioritizer import explanations, groups, inputs
 from services.prioritizer.domain import (
     DEFAULT_SEGMENT_WEIGHTS,
     DEFAULT_WEIGHTS,
@@ -65,12 +65,13 @@ async def customers_whose_repeat_demand_moved(uow: UnitOfWork, demand_ids: Itera
     sentence, and a demand event would not reread an item its change did not move."""
     rows = await inputs.open_demands(uow, demand_ids)
     context = await inputs.load_context(uow, rows)
+    lookup = await explanations.load(uow.session, [row.explanation or {} for row in rows])
     moved = set()
     for row in rows:
         _, fresh_inputs, fresh_sentence = repeat_demand(inputs.demand_input(row, context))
-        stored = next((f for f in (row.explanation or {}).get("factors", [])
-                       if f["name"] == "repeat_demand"), {})
-        if stored.get("inputs") != fresh_inputs or stored.get("explanation") != fresh_sentence:
+        stored = next((f for f in explanations.factors(row.explanation or {}, lookup)
+                       if f.name == "repeat_demand"), None)
+        if stored is None or stored.inputs != fresh_inputs or stored.explanation != fresh_sentence:
             moved.add(row.customer_id)
     return moved
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from services.prioritizer import explain, grouping, groups, inputs, roadmap, views
+from services.prioritizer import explain, explanations, grouping, groups, inputs, roadmap, views
 from services.prioritizer.domain import Segment
 from services.prioritizer.models import DemandView, EndorsementView, RecommendationRow
 from services.prioritizer.scoring import Policy
@@ -94,11 +94,12 @@ async def _segment_coverage(uow: UnitOfWork, segment: str, cut) -> dict[str, Any
 
 
 async def policy_sensitivity(uow: UnitOfWork, policy: Policy, top_n: int) -> dict[str, Any]:
-    rows = await uow.session.execute(
+    rows = (await uow.session.execute(
         select(DemandView.id, DemandView.customer_id, DemandView.submitted_at,
-               DemandView.explanation).where(*_RANKED))
+               DemandView.explanation).where(*_RANKED))).all()
+    lookup = await explanations.load(uow.session, [row.explanation for row in rows])
     items = [StoredItem(demand_id, customer_id, submitted_at,
-                        {f["name"]: f["value"] for f in explanation["factors"]})
+                        {f.name: f.value for f in explanations.factors(explanation, lookup)})
              for demand_id, customer_id, submitted_at, explanation in rows]
     return {"policy_version": policy.version, **sensitivity(items, policy.weights, top_n)}
 
@@ -145,9 +146,10 @@ async def roadmap_for(uow: UnitOfWork, actor: Principal, customer_id: str | None
         where = or_(DemandView.customer_id == customer_id, DemandView.id.in_(endorsed))
     else:
         where = DemandView.segment == segment
-    rows = await uow.session.scalars(select(DemandView).where(*_RANKED, where))
-    items = [roadmap.RoadmapItem(row.id, row.title, row.customer_id, row.score, _pain(row),
-                                 row.effort_estimate) for row in rows]
+    rows = list(await uow.session.scalars(select(DemandView).where(*_RANKED, where)))
+    lookup = await explanations.load(uow.session, [row.explanation for row in rows])
+    items = [roadmap.RoadmapItem(row.id, row.title, row.customer_id, row.score,
+                                 _pain(row, lookup), row.effort_estimate) for row in rows]
     plan = roadmap.plan(items, capacity_days)
     start = _offset(cursor)
     later = plan["later"]
@@ -173,8 +175,9 @@ def _roadmap_subject(actor: Principal, customer_id: str | None,
     return customer_id, segment
 
 
-def _pain(row: DemandView) -> float:
-    return next((f["value"] for f in row.explanation.get("factors", []) if f["name"] == "pain"), 0.0)
+def _pain(row: DemandView, lookup: explanations.Lookup) -> float:
+    return next((f.value for f in explanations.factors(row.explanation, lookup)
+                 if f.name == "pain"), 0.0)
 
 
 def _offset(cursor: str | None) -> int:

@@ -61,6 +61,7 @@ class DemandView(Base):
     version: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     score_version: Mapped[int] = mapped_column(Integer)
+    # Stored compactly: its shared factors by their key in `score_factors` (explanations.py).
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Where its score stands among its customer's open items, as stored with the score (null
@@ -133,6 +134,17 @@ class RescoreDue(Base):
 
     customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class ScoreFactorRow(Base):
+    """One factor of explanations, as it reads (name, value, weight, contribution, inputs,
+    sentence), stored once under a digest of itself: the demand rows that hold it list the key
+    (explanations.py). Never changed or removed, so a key always reads as the same factor."""
+
+    __tablename__ = "score_factors"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class ScoreChangeRow(Base):

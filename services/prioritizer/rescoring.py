@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Row, Text, bindparam, case, cast, func, insert, or_, select, true, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.prioritizer import events, inputs
+from services.prioritizer import events, explanations, inputs
 from services.prioritizer.domain import DEFAULT_SEGMENT_WEIGHTS, DEFAULT_WEIGHTS
 from services.prioritizer.models import (
     DEMAND_COLUMNS,
@@ -31,6 +31,7 @@ from services.prioritizer.scoring import (
     EXACT_POSITIONS,
     Factor,
     Policy,
+    Score,
     at_position,
     undamped_factors,
 )
@@ -197,10 +198,14 @@ async def _rescore_moved(uow: UnitOfWork, changed: Mapping[str, Collection[str]]
         position = where.position if where is not None else mine.row.counted_position
         changes.add(uow, mine.row, at_position(mine.undamped, position, policy), mine.segment,
                     causes[mine.row.customer_id])
+    kept = {row.id: orjson.loads(row.explanation_text) for row in placed.values()
+            if row.id not in computed}
+    lookup = await explanations.load(uow.session, kept.values())
     for row in placed.values():
         if row.id not in computed:
-            changes.add(uow, row, at_position(_stored_undamped(row), row.position, policy),
-                        row.segment, causes[row.customer_id])
+            undamped = _stored_undamped(kept[row.id], lookup)
+            changes.add(uow, row, at_position(undamped, row.position, policy), row.segment,
+                        causes[row.customer_id])
 
 
 @dataclass
@@ -257,9 +262,9 @@ def _still_holds(row: Row, at: datetime, policy_version: int) -> bool:
             and orjson.loads(row.explanation_text).get("policy_version") == policy_version)
 
 
-def _stored_undamped(row: Row) -> tuple[Factor, ...]:
-    return tuple(Factor(**factor) for factor in orjson.loads(row.explanation_text)["factors"]
-                 if factor["name"] != DAMPENING)
+def _stored_undamped(explanation: dict, lookup: explanations.Lookup) -> tuple[Factor, ...]:
+    return tuple(factor for factor in explanations.factors(explanation, lookup)
+                 if factor.name != DAMPENING)
 
 
 def _misplaced_query():
@@ -298,20 +303,22 @@ class _ScoreChanges:
         self._trail: list[dict] = []
         self._quiet: list[dict] = []
         self._causes: set[Cause] = set()
+        self._explanations = explanations.Compactor()
 
     def __len__(self) -> int:
         return len(self._trail)
 
-    def add(self, uow: UnitOfWork, row: Row, score, segment: str | None, cause: Cause) -> None:
+    def add(self, uow: UnitOfWork, row: Row, score: Score, segment: str | None,
+            cause: Cause) -> None:
         """Stores a new score with its trail and event. An unchanged score leaves no trace: its
         explanation is kept exact (an input that moved without moving the score) and its segment
         current, quietly, since neither is a change of priority."""
-        explanation = score.as_dict()
+        explanation = self._explanations.compact(score)
         placement = {**_placement(score.factors, row.submitted_at),
                      "counted_position": score.factors[-1].inputs["counted_as_position"]}
         if row.score_version and row.score == score.score:
-            # The stored text is what json_text wrote for an explanation built alike, so equal
-            # texts are equal explanations; otherwise it is decoded to learn its policy.
+            # The stored text is what json_text wrote for an explanation compacted alike, so
+            # equal texts are equal explanations; otherwise it is decoded to learn its policy.
             if (json_text(explanation) == row.explanation_text and row.segment == segment
                     and all(getattr(row, name) == value for name, value in placement.items())):
                 return
@@ -329,11 +336,13 @@ class _ScoreChanges:
                             "cause_event_id": cause.event_id, "cause_type": cause.event_type,
                             "at": cause.at})
         if uow.publishing:
-            uow.publish(events.reprioritized(row, values, previous, cause.event_id,
-                                             cause.event_type, cause.actor, cause.traceparent))
+            uow.publish(events.reprioritized(row, score, segment, values["score_version"],
+                                             previous, cause.event_id, cause.event_type,
+                                             cause.actor, cause.traceparent))
         self._causes.add(cause)
 
     async def write(self, uow: UnitOfWork) -> None:
+        await self._explanations.store(uow.session)
         for rows in (self._rows, self._quiet):
             if rows:
                 await execute_many(uow.session, _update_by_id(tuple(rows[0])), rows)

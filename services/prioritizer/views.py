@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 
+from services.prioritizer import explanations
 from services.prioritizer.explain import largest_customer_share
 from services.prioritizer.models import DemandView, PolicyRow, ScoreChangeRow
 from services.prioritizer.ranking import top_contributor_share
-from services.prioritizer.scoring import Factor, Score
+from services.prioritizer.scoring import Score
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import NotFound, Unprocessable
@@ -24,14 +25,15 @@ class RankingFilter:
     status: str | None = None
 
 
-def stored_score(row: DemandView) -> Score:
-    explanation = row.explanation
-    return Score(row.score, tuple(Factor(**factor) for factor in explanation["factors"]),
-                 explanation["policy_version"])
+def stored_score(row: DemandView, lookup: explanations.Lookup) -> Score:
+    return Score(row.score, explanations.factors(row.explanation, lookup),
+                 row.explanation["policy_version"])
 
 
-def ranking_item(row: DemandView, rank: int, *, explained: bool = False) -> dict:
-    score = stored_score(row)
+def ranking_item(row: DemandView, rank: int, lookup: explanations.Lookup, *,
+                 explained: bool = False) -> dict:
+    """`lookup`: what explanations.load read for the row's stored explanation."""
+    score = stored_score(row, lookup)
     keys = ("name", "value", "weight", "contribution") + (("inputs", "explanation") if explained else ())
     return {"rank": rank, "demand_id": row.id, "title": row.title, "customer_id": row.customer_id,
             "segment": row.segment, "status": row.status, "score": row.score,
@@ -62,7 +64,9 @@ async def ranking_page(uow: UnitOfWork, actor: Principal, where: RankingFilter, 
                                 and_(DemandView.score == after_score, DemandView.id > after_id)))
     rows = list(await uow.session.scalars(
         query.order_by(DemandView.score.desc(), DemandView.id).limit(limit + 1)))
-    items = [ranking_item(row, offset + index) for index, row in enumerate(rows[:limit], start=1)]
+    lookup = await explanations.load(uow.session, [row.explanation for row in rows[:limit]])
+    items = [ranking_item(row, offset + index, lookup)
+             for index, row in enumerate(rows[:limit], start=1)]
     if len(rows) <= limit:
         return items, None
     last = rows[limit - 1]
@@ -72,7 +76,8 @@ async def ranking_page(uow: UnitOfWork, actor: Principal, where: RankingFilter, 
 async def explained_item(uow: UnitOfWork, actor: Principal, demand_id: str) -> dict:
     row = await visible_demand(uow, actor, demand_id)
     rank = await global_rank(uow, row) if row.is_open else None
-    return ranking_item(row, rank, explained=True)
+    lookup = await explanations.load(uow.session, [row.explanation])
+    return ranking_item(row, rank, lookup, explained=True)
 
 
 async def visible_demand(uow: UnitOfWork, actor: Principal, demand_id: str) -> DemandView:

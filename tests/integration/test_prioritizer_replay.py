@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from services.prioritizer import handlers
+from services.prioritizer import explanations, handlers
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import DemandView, RecommendationRow
@@ -90,8 +90,10 @@ async def _state(db: Database) -> tuple[dict, dict]:
     open, which depends on how events were batched (closed within the batch that opened it,
     it was never ranked), so only open demands are compared."""
     async with db.sessions() as session:
-        demands = {row.id: (row.score, row.group_id, row.explanation)
-                   for row in await session.scalars(select(DemandView).where(DemandView.is_open))}
+        rows = list(await session.scalars(select(DemandView).where(DemandView.is_open)))
+        whole = await explanations.read_whole(session, [row.explanation for row in rows])
+        demands = {row.id: (row.score, row.group_id, explanation)
+                   for row, explanation in zip(rows, whole)}
         advice = {row.id: (row.action, row.rationale)
                   for row in await session.scalars(select(RecommendationRow))}
     return demands, advice

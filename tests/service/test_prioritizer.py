@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from services.prioritizer import explanations
 from services.prioritizer.consumers import HANDLERS
 from shared.consumer import apply_batch, apply_once
 from shared.events import new_event
@@ -191,12 +192,13 @@ async def test_a_rescore_keeps_the_sessions_own_copy_of_a_demand_in_step(priorit
         held.title = "Reports by hand, weekly"  # another change to the same row, then a flush
         await uow.session.flush()
         await uow.commit()
+        (explanation,) = await explanations.read_whole(uow.session, [held.explanation])
     async with db.uow() as uow:
         stored = (await uow.session.execute(select(
             DemandView.score, DemandView.score_version, DemandView.title)
             .where(DemandView.id == need["id"]))).one()
     assert tuple(stored) == (held.score, held.score_version, "Reports by hand, weekly")
-    age = next(f for f in held.explanation["factors"] if f["name"] == "age")
+    age = next(f for f in explanation["factors"] if f["name"] == "age")
     assert age["inputs"]["days_waiting"] > 100
 
 

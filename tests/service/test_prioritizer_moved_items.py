@@ -15,11 +15,11 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from services.prioritizer import rescoring
+from services.prioritizer import explanations, rescoring
 from services.prioritizer.app import SPEC
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.rescoring import Cause
-from services.prioritizer.models import DemandView, RescoreDue, ScoreChangeRow
+from services.prioritizer.models import DemandView, RescoreDue, ScoreChangeRow, ScoreFactorRow
 from shared.consumer import apply_batch, apply_once
 from shared.db import Database
 from shared.events import new_event
@@ -61,7 +61,8 @@ async def stored(db: Database) -> dict[str, tuple]:
             DemandView.id, DemandView.score, DemandView.score_version, DemandView.explanation,
             DemandView.base_score, DemandView.counted_position, DemandView.aged_since,
             DemandView.aged_until).where(DemandView.is_open))).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
+        whole = await explanations.read_whole(uow.session, [row.explanation for row in rows])
+    return {row[0]: (row[1], row[2], explanation, *row[4:]) for row, explanation in zip(rows, whole)}
 
 
 async def rescore_whole(db: Database, latest: dict[str, datetime]) -> None:
@@ -265,3 +266,45 @@ async def test_a_new_top_item_rescores_its_own_the_first_four_and_one_per_doubli
     before_check = await stored(db)
     await rescore_whole(db, {owner["id"]: at})
     assert await stored(db) == before_check
+
+
+async def stored_explanations(db: Database) -> dict[str, dict]:
+    async with db.uow() as uow:
+        return dict((await uow.session.execute(select(DemandView.id, DemandView.explanation))).all())
+
+
+async def test_migration_0004_stores_shared_factors_once_and_explanations_read_as_before(db):
+    """Before 0004 each row held its explanation whole; the migration moves every factor but the
+    dampening into `score_factors`, once however many rows share it, and back on downgrade."""
+    owners = [customer(n) for n in range(2)]
+    rng = random.Random(0)
+    for owner in owners:
+        await feed(db, "pmo.customer.registered", owner, 1, START)
+    for n in range(6):  # the same pain, reach and effort on every item: shared factors
+        item = demand(owners[n % 2]["id"], rng, START) | {
+            "severity": 3, "urgency": 3, "reach": 10, "effort_estimate": 5}
+        await feed(db, "pmo.demand.submitted", item, 1, START)
+    live = await stored(db)
+    compact = await stored_explanations(db)
+
+    await migrate(db, "0003", downgrade=True)
+    whole = await stored_explanations(db)
+    assert {demand_id: explanation for demand_id, (_, _, explanation, *_) in live.items()} == whole
+    assert all(isinstance(f, dict) for e in whole.values() for f in e["factors"])
+
+    await migrate(db, "head")
+    assert await stored_explanations(db) == compact
+    assert await stored(db) == live
+    async with db.uow() as uow:
+        factors = (await uow.session.execute(select(ScoreFactorRow.key, ScoreFactorRow.body))).all()
+    shared = {key for e in compact.values() for key in e["factors"] if isinstance(key, str)}
+    assert {key for key, _ in factors} == shared
+    assert {body["name"] for _, body in factors} == {
+        "strategic_importance", "segment_weight", "pain", "reach", "repeat_demand",
+        "satisfaction_gap", "effort", "age", "maturity_fit"}
+    assert len(shared) < 9 * len(compact)  # pain, reach, effort, age... stored once for all six
+    # Scoring again writes nothing: the migrated keys are the ones this code computes.
+    before_check = await trail_rows(db)
+    await rescore_whole(db, {owner["id"]: START for owner in owners})
+    assert await trail_rows(db) == before_check
+    assert await stored_explanations(db) == compact

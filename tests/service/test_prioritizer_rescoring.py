@@ -12,7 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from services.prioritizer import handlers, rescoring
+from services.prioritizer import explanations, handlers, rescoring
 from services.prioritizer.consumers import HANDLERS
 from services.prioritizer.models import DemandView, ScoreChangeRow
 from shared.consumer import apply_once
@@ -41,9 +41,10 @@ async def state(db: Database) -> SimpleNamespace:
         row = await uow.session.get(DemandView, DEMAND["id"])
         trail = await uow.session.scalar(select(func.count()).select_from(ScoreChangeRow))
         published = await uow.session.scalar(select(func.count()).select_from(db.tables.outbox))
+        (explanation,) = await explanations.read_whole(uow.session, [row.explanation])
         return SimpleNamespace(score=row.score, version=row.score_version, trail=trail,
-                               published=published, explanation=row.explanation,
-                               scored_at=row.scored_at)
+                               published=published, explanation=explanation,
+                               stored_explanation=row.explanation, scored_at=row.scored_at)
 
 
 def factor(explanation: dict, name: str) -> dict:
@@ -97,9 +98,9 @@ async def test_an_explanation_stored_in_another_form_is_rewritten_quietly(db):
     """A stored text that is not what this code writes (an older writer's key order) is not
     mistaken for a change of priority: the rescore rewrites it and publishes nothing."""
     before = await state(db)
-    reordered = orjson.dumps({"factors": before.explanation["factors"],
-                              "policy_version": before.explanation["policy_version"],
-                              "score": before.explanation["score"]}).decode()
+    reordered = orjson.dumps({"factors": before.stored_explanation["factors"],
+                              "policy_version": before.stored_explanation["policy_version"],
+                              "score": before.stored_explanation["score"]}).decode()
     async with db.uow() as uow:
         await uow.session.execute(DemandView.__table__.update().values(
             explanation=orjson.loads(reordered)))
@@ -108,7 +109,7 @@ async def test_an_explanation_stored_in_another_form_is_rewritten_quietly(db):
     after = await state(db)
     assert (after.score, after.version, after.trail, after.published) == (
         before.score, before.version, before.trail, before.published)
-    assert list(after.explanation) == ["score", "policy_version", "factors"]
+    assert list(after.stored_explanation) == ["score", "policy_version", "factors"]
 
 
 async def test_a_policy_change_rescores_every_customer_a_chunk_at_a_time(db, monkeypatch):
