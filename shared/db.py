@@ -360,6 +360,7 @@ class UnitOfWork:
         self._after_commit = after_commit
         self.publishing = publishing  # off: publish() drops events (a rebuild), so skip making them
         self._before_commit: list[Callable[[], Any]] = []
+        self._on_committed: list[Callable[[], None]] = []
         self._deferred: dict[Callable[[], Any], Any] = {}
         self._outbox_rows: list[dict[str, Any]] = []
         self.result: Any = None
@@ -399,6 +400,11 @@ class UnitOfWork:
         """Runs `hook` inside the transaction, just before it commits (after handlers set `result`)."""
         self._before_commit.append(hook)
 
+    def on_committed(self, hook: Callable[[], None]) -> None:
+        """Runs `hook` once this transaction has committed; never if it fails or rolls back: for
+        what a process may only believe of the database once the write is durable."""
+        self._on_committed.append(hook)
+
     async def commit(self, result: Any = None) -> None:
         """Commits everything queued; `result` is what the transaction produced, for hooks."""
         if result is not None:
@@ -419,6 +425,9 @@ class UnitOfWork:
             await insert_rows(self.session, self.tables.outbox, self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
+        for hook in self._on_committed:
+            hook()
+        self._on_committed.clear()
         if published and self._after_commit:
             self._after_commit()
 

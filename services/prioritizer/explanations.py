@@ -13,13 +13,16 @@ Whole:   {"score", "policy_version", "factors": [{name, value, weight, contribut
 
 A key is the digest of what its factor says and `score_factors` rows are never changed or
 removed, so a key reads as the same factor from any database: factors read or written once are
-kept in memory (bounded), and a read asks the database only for keys it has not met.
+kept in memory (bounded), and a read asks the database only for keys it has not met. A write
+stores only the factors this process has not yet seen committed to that database, so an event
+whose factors are all known costs no statement for them.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.prioritizer.models import ScoreFactorRow
 from services.prioritizer.scoring import DAMPENING, Factor, Score
-from shared.db import for_ids, ids_param, insert_missing_rows
+from shared.db import UnitOfWork, for_ids, ids_param, insert_missing_rows
 
 KEY_BYTES = 12  # 16 characters: collisions out of reach for any number of distinct factors
 KEPT_IN_MEMORY = 50_000  # factors; past it the memory starts afresh (each is ~1 KB)
@@ -37,6 +40,8 @@ KEPT_IN_MEMORY = 50_000  # factors; past it the memory starts afresh (each is ~1
 _TABLE = ScoreFactorRow.__table__
 _BODIES = select(_TABLE.c.key, _TABLE.c.body).where(_TABLE.c.key.in_(ids_param()))
 _known: dict[str, Factor] = {}
+# Per database (its engine): keys this process stored there in transactions that committed.
+_committed: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 Lookup = Mapping[str, Factor]
 
@@ -70,10 +75,22 @@ class Compactor:
             _remember(known[1], factor)
         return known[1]
 
-    async def store(self, session: AsyncSession) -> None:
-        """Stores the factors referred to that are not stored yet, in the write's transaction."""
-        await insert_missing_rows(session, _TABLE, [{"key": key, "body": body}
-                                                    for key, body in self._bodies.items()])
+    async def store(self, uow: UnitOfWork) -> None:
+        """Stores, in the write's transaction, the factors referred to that this process has not
+        seen committed to this database; another process may have stored them (ON CONFLICT DO
+        NOTHING)."""
+        committed = _committed.setdefault(uow.session.bind.sync_engine, set())
+        new = [{"key": key, "body": body} for key, body in self._bodies.items()
+               if key not in committed]
+        if not new:
+            return
+        await insert_missing_rows(uow.session, _TABLE, new)
+
+        def believe() -> None:
+            if len(committed) >= KEPT_IN_MEMORY:
+                committed.clear()
+            committed.update(row["key"] for row in new)
+        uow.on_committed(believe)
 
 
 async def load(session: AsyncSession, explanations: Iterable[Mapping[str, Any]]) -> Lookup:

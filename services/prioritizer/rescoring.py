@@ -342,7 +342,8 @@ class _ScoreChanges:
         self._causes.add(cause)
 
     async def write(self, uow: UnitOfWork) -> None:
-        await self._explanations.store(uow.session)
+        if self._rows or self._quiet:  # else no explanation is written: nothing refers to them
+            await self._explanations.store(uow)
         for rows in (self._rows, self._quiet):
             if rows:
                 await execute_many(uow.session, _update_by_id(tuple(rows[0])), rows)

@@ -35,13 +35,27 @@ async def test_factors_are_stored_once_and_read_whole_by_a_process_that_never_me
         prioritizer_db, monkeypatch):
     db = prioritizer_db
     written = scores(6)
-    for _ in range(2):  # the second write refers to the same factors: nothing more is stored
+    inserts = []
+    insert_missing_rows = explanations.insert_missing_rows
+
+    async def counted(session, table, rows):
+        inserts.append(len(rows))
+        await insert_missing_rows(session, table, rows)
+
+    monkeypatch.setattr(explanations, "insert_missing_rows", counted)
+    compactor = explanations.Compactor()
+    stored = [compactor.compact(score) for score in written]
+    async with db.uow() as uow:  # rolled back: nothing stored, and nothing believed stored
+        await compactor.store(uow)
+    assert await stored_factors(db) == 0
+    for _ in range(2):  # the second write refers to the same factors: no statement at all
         compactor = explanations.Compactor()
         stored = [compactor.compact(score) for score in written]
         async with db.uow() as uow:
-            await compactor.store(uow.session)
+            await compactor.store(uow)
             await uow.commit()
     assert await stored_factors(db) == 10  # nine factors, and pain at two severities
+    assert inserts == [10, 10]
 
     monkeypatch.setattr(explanations, "_known", {})  # a process that has not met them
     async with db.uow() as uow:
@@ -54,7 +68,7 @@ async def test_a_factor_referred_to_but_not_stored_is_refused(prioritizer_db, mo
     compactor = explanations.Compactor()
     stored = compactor.compact(scores(1)[0])
     async with prioritizer_db.uow() as uow:
-        await compactor.store(uow.session)
+        await compactor.store(uow)
         await uow.session.execute(delete(ScoreFactorRow).where(
             ScoreFactorRow.key == stored["factors"][0]))
         await uow.commit()
