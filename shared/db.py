@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -265,6 +266,21 @@ async def for_ids(session: AsyncSession, statement: Executable, ids: Iterable[An
         if collect:
             found.extend(result)
     return found
+
+
+# What a process believes of a database beyond one transaction (rows it saw committed, say), per
+# engine: dropped whenever a migration runs on that engine (shared.migrations), since a migration
+# may drop or recreate the tables a belief is about.
+_beliefs: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def beliefs(engine: Any) -> dict[str, Any]:
+    """This process's beliefs about the database behind `engine` (async or sync), by name."""
+    return _beliefs.setdefault(getattr(engine, "sync_engine", engine), {})
+
+
+def forget_beliefs(engine: Any) -> None:
+    _beliefs.pop(getattr(engine, "sync_engine", engine), None)
 
 
 def create_engine(database_url: str) -> AsyncEngine:

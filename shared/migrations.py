@@ -10,7 +10,9 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine, forget_beliefs
 
 
 def alembic_config(service_dir: Path, database_url: str | None = None) -> Config:
@@ -50,7 +52,8 @@ def run_env(metadata: MetaData, default_url: Callable[[], str]) -> None:
 
 
 async def _migrate_url(url: str, metadata: MetaData) -> None:
-    engine = create_async_engine(url)
+    # Built as the services build theirs: a migration that writes JSON writes the text they do.
+    engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.run_sync(_migrate, metadata)
     await engine.dispose()
@@ -61,3 +64,4 @@ def _migrate(connection: Connection, metadata: MetaData) -> None:
                       compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
+    forget_beliefs(connection.engine)

@@ -5,24 +5,32 @@ demand. That made a demand row a little over half a 4 KB page, so each page held
 at a million open items), and a 10,000-item customer change rewrote 19 MB of explanations. Nine
 of the ten are shared by many items (the customer's strategic importance, a pain of 4 and 3, no
 days waiting yet): each is stored once in `score_factors` under a digest of itself, and the row
-lists the keys. The volume dampening, which holds the item's own undamped score, stays whole.
+keeps only its numbers and its key. The volume dampening, which holds the item's own undamped
+score, stays whole.
 
-Stored:  {"score", "policy_version", "factors": [key, …, key, {dampening}]}
+Stored:  {"score", "policy_version",
+          "factors": [{name, value, weight, contribution}, …, {the dampening, whole}],
+          "keys": [the key of each factor given without its inputs, in order]}
 Whole:   {"score", "policy_version", "factors": [{name, value, weight, contribution, inputs,
-         explanation}, …]}, as the API and the events show it.
+          explanation}, …]}, as the API and the events show it.
+
+A factor given with its inputs is read as it is: rows written before `score_factors` existed
+hold every factor so, and they are read alike (and compacted when next written). A release
+before this one reads a stored explanation's factors as name, value, weight and contribution,
+so it still reads these rows, without their inputs and sentences, if it is rolled back to.
 
 A key is the digest of what its factor says and `score_factors` rows are never changed or
 removed, so a key reads as the same factor from any database: factors read or written once are
 kept in memory (bounded), and a read asks the database only for keys it has not met. A write
-stores only the factors this process has not yet seen committed to that database, so an event
-whose factors are all known costs no statement for them.
+stores only the factors this process has not yet seen committed to that database (a belief
+dropped when a migration runs on it), so an event whose factors are all known costs no
+statement for them.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,16 +40,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.prioritizer.models import ScoreFactorRow
 from services.prioritizer.scoring import DAMPENING, Factor, Score
-from shared.db import UnitOfWork, for_ids, ids_param, insert_missing_rows
+from shared.db import UnitOfWork, beliefs, for_ids, ids_param, insert_missing_rows
 
 KEY_BYTES = 12  # 16 characters: collisions out of reach for any number of distinct factors
 KEPT_IN_MEMORY = 50_000  # factors; past it the memory starts afresh (each is ~1 KB)
+NUMBERS = ("name", "value", "weight", "contribution")
+STORED_BELIEF = "score_factors.stored"  # shared.db.beliefs: keys seen committed to a database
 
 _TABLE = ScoreFactorRow.__table__
 _BODIES = select(_TABLE.c.key, _TABLE.c.body).where(_TABLE.c.key.in_(ids_param()))
 _known: dict[str, Factor] = {}
-# Per database (its engine): keys this process stored there in transactions that committed.
-_committed: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 Lookup = Mapping[str, Factor]
 
@@ -59,45 +67,54 @@ class Compactor:
     shared ones (scoring.undamped_factors)."""
 
     def __init__(self) -> None:
-        self._keys: dict[int, tuple[Factor, str]] = {}  # by id(), the factor held so it stays its own
+        # By id(): the key and the numbers of each factor met, the factor held so its id stays its own.
+        self._met: dict[int, tuple[Factor, str, dict[str, Any]]] = {}
         self._bodies: dict[str, dict[str, Any]] = {}
 
     def compact(self, score: Score) -> dict[str, Any]:
-        return {"score": score.score, "policy_version": score.policy_version,
-                "factors": [vars(factor) if factor.name == DAMPENING else self._key(factor)
-                            for factor in score.factors]}
+        entries, keys = [], []
+        for factor in score.factors:
+            if factor.name == DAMPENING:
+                entries.append(vars(factor))
+                continue
+            _, key, numbers = self._meet(factor)
+            entries.append(numbers)
+            keys.append(key)
+        return {"score": score.score, "policy_version": score.policy_version, "factors": entries,
+                "keys": keys}
 
-    def _key(self, factor: Factor) -> str:
-        known = self._keys.get(id(factor))
-        if known is None:
-            known = self._keys[id(factor)] = (factor, factor_key(vars(factor)))
-            self._bodies[known[1]] = vars(factor)
-            _remember(known[1], factor)
-        return known[1]
+    def _meet(self, factor: Factor) -> tuple[Factor, str, dict[str, Any]]:
+        met = self._met.get(id(factor))
+        if met is None:
+            body = vars(factor)
+            met = self._met[id(factor)] = (factor, factor_key(body),
+                                           {name: body[name] for name in NUMBERS})
+            self._bodies[met[1]] = body
+            _remember(met[1], factor)
+        return met
 
     async def store(self, uow: UnitOfWork) -> None:
         """Stores, in the write's transaction, the factors referred to that this process has not
         seen committed to this database; another process may have stored them (ON CONFLICT DO
-        NOTHING)."""
-        committed = _committed.setdefault(uow.session.bind.sync_engine, set())
-        new = [{"key": key, "body": body} for key, body in self._bodies.items()
-               if key not in committed]
+        NOTHING). In key order, so two transactions storing the same new keys cannot deadlock."""
+        stored = beliefs(uow.session.bind).setdefault(STORED_BELIEF, set())
+        new = [{"key": key, "body": self._bodies[key]} for key in sorted(self._bodies)
+               if key not in stored]
         if not new:
             return
         await insert_missing_rows(uow.session, _TABLE, new)
 
         def believe() -> None:
-            if len(committed) >= KEPT_IN_MEMORY:
-                committed.clear()
-            committed.update(row["key"] for row in new)
+            if len(stored) >= KEPT_IN_MEMORY:
+                stored.clear()
+            stored.update(row["key"] for row in new)
         uow.on_committed(believe)
 
 
 async def load(session: AsyncSession, explanations: Iterable[Mapping[str, Any]]) -> Lookup:
     """The factors these stored explanations refer to, by key: from memory, the rest read in one
     query. Pass it to `factors` or `whole`."""
-    keys = {entry for explanation in explanations for entry in explanation.get("factors", ())
-            if isinstance(entry, str)}
+    keys = {key for explanation in explanations for key in explanation.get("keys", ())}
     lookup = {key: _known[key] for key in keys if key in _known}
     missing = sorted(keys - lookup.keys())
     if missing:
@@ -110,8 +127,10 @@ async def load(session: AsyncSession, explanations: Iterable[Mapping[str, Any]])
 
 
 def factors(explanation: Mapping[str, Any], lookup: Lookup) -> tuple[Factor, ...]:
-    """A stored explanation's factors, in its order."""
-    return tuple(lookup[entry] if isinstance(entry, str) else Factor(**entry)
+    """A stored explanation's factors, in its order: one given with its inputs as it is, one
+    given by its numbers as its key reads."""
+    keys = iter(explanation.get("keys", ()))
+    return tuple(Factor(**entry) if "inputs" in entry else lookup[next(keys)]
                  for entry in explanation.get("factors", ()))
 
 

@@ -273,9 +273,9 @@ async def stored_explanations(db: Database) -> dict[str, dict]:
         return dict((await uow.session.execute(select(DemandView.id, DemandView.explanation))).all())
 
 
-async def test_migration_0004_stores_shared_factors_once_and_explanations_read_as_before(db):
-    """Before 0004 each row held its explanation whole; the migration moves every factor but the
-    dampening into `score_factors`, once however many rows share it, and back on downgrade."""
+async def test_migration_0004_keeps_rows_readable_both_ways_and_writes_compact_quietly(db):
+    """0004 only adds `score_factors`; its downgrade writes every explanation whole again. Rows
+    stored whole read as before, and their next rescore compacts them without a score change."""
     owners = [customer(n) for n in range(2)]
     rng = random.Random(0)
     for owner in owners:
@@ -286,25 +286,39 @@ async def test_migration_0004_stores_shared_factors_once_and_explanations_read_a
         await feed(db, "pmo.demand.submitted", item, 1, START)
     live = await stored(db)
     compact = await stored_explanations(db)
+    assert all(len(e["keys"]) == 9 for e in compact.values())
+    async with db.uow() as uow:
+        keys = set(await uow.session.scalars(select(ScoreFactorRow.key)))
+    assert keys == {key for e in compact.values() for key in e["keys"]}
+    assert len(keys) < 9 * len(compact) / 2  # pain, reach, effort, age... stored once for all six
 
     await migrate(db, "0003", downgrade=True)
     whole = await stored_explanations(db)
     assert {demand_id: explanation for demand_id, (_, _, explanation, *_) in live.items()} == whole
-    assert all(isinstance(f, dict) for e in whole.values() for f in e["factors"])
 
     await migrate(db, "head")
+    assert await stored_explanations(db) == whole  # left whole, and read as before
+    assert await stored(db) == live
+    trail = await trail_rows(db)
+    await rescore_whole(db, {owner["id"]: START for owner in owners})
+    assert await trail_rows(db) == trail  # no score changed: nothing published either
     assert await stored_explanations(db) == compact
     assert await stored(db) == live
+
+
+async def test_factors_a_migration_dropped_are_stored_again_by_the_same_process(db):
+    """A process believes the factors it saw committed are stored; a downgrade and upgrade on its
+    own engine drop them, so a later write that refers to one must store it again."""
+    owner = customer(0)
+    rng = random.Random(1)
+    await feed(db, "pmo.customer.registered", owner, 1, START)
+    await feed(db, "pmo.demand.submitted", demand(owner["id"], rng, START), 1, START)
+    later = START + timedelta(days=10)
+    await rescore_whole(db, {owner["id"]: later})  # no row refers to "waiting 0 days" any more
+    await migrate(db, "0003", downgrade=True)
+    await migrate(db, "head")
+    await feed(db, "pmo.demand.submitted", demand(owner["id"], rng, later), 1, later)
     async with db.uow() as uow:
-        factors = (await uow.session.execute(select(ScoreFactorRow.key, ScoreFactorRow.body))).all()
-    shared = {key for e in compact.values() for key in e["factors"] if isinstance(key, str)}
-    assert {key for key, _ in factors} == shared
-    assert {body["name"] for _, body in factors} == {
-        "strategic_importance", "segment_weight", "pain", "reach", "repeat_demand",
-        "satisfaction_gap", "effort", "age", "maturity_fit"}
-    assert len(shared) < 9 * len(compact)  # pain, reach, effort, age... stored once for all six
-    # Scoring again writes nothing: the migrated keys are the ones this code computes.
-    before_check = await trail_rows(db)
-    await rescore_whole(db, {owner["id"]: START for owner in owners})
-    assert await trail_rows(db) == before_check
-    assert await stored_explanations(db) == compact
+        present = set(await uow.session.scalars(select(ScoreFactorRow.key)))
+        rows = list(await uow.session.scalars(select(DemandView.explanation)))
+    assert {key for e in rows for key in e.get("keys", ())} <= present

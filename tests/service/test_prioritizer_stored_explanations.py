@@ -70,7 +70,7 @@ async def test_a_factor_referred_to_but_not_stored_is_refused(prioritizer_db, mo
     async with prioritizer_db.uow() as uow:
         await compactor.store(uow)
         await uow.session.execute(delete(ScoreFactorRow).where(
-            ScoreFactorRow.key == stored["factors"][0]))
+            ScoreFactorRow.key == stored["keys"][0]))
         await uow.commit()
     monkeypatch.setattr(explanations, "_known", {})
     async with prioritizer_db.uow() as uow:
