@@ -6,10 +6,12 @@ at a million open items), and a 10,000-item customer change rewrote 19 MB of exp
 of the ten are shared by many items (the customer's strategic importance, a pain of 4 and 3, no
 days waiting yet): each is stored once in `score_factors` under a digest of itself, and the row
 keeps only its numbers and its key. The volume dampening, which holds the item's own undamped
-score, stays whole.
+score, and the age, whose days waiting the release before reads to place an item it rescores
+from its stored explanation, stay whole.
 
 Stored:  {"score", "policy_version",
-          "factors": [{name, value, weight, contribution}, …, {the dampening, whole}],
+          "factors": [{name, value, weight, contribution}, …, {the age and the dampening,
+                      whole}],
           "keys": [the key of each factor given without its inputs, in order]}
 Whole:   {"score", "policy_version", "factors": [{name, value, weight, contribution, inputs,
           explanation}, …]}, as the API and the events show it.
@@ -17,7 +19,8 @@ Whole:   {"score", "policy_version", "factors": [{name, value, weight, contribut
 A factor given with its inputs is read as it is: rows written before `score_factors` existed
 hold every factor so, and they are read alike (and compacted when next written). A release
 before this one reads a stored explanation's factors as name, value, weight and contribution,
-so it still reads these rows, without their inputs and sentences, if it is rolled back to.
+so it still reads and rescores these rows if it is rolled back to, showing the shared factors
+without their inputs and sentences (docs/operations.md says how to roll back cleanly).
 
 A key is the digest of what its factor says and `score_factors` rows are never changed or
 removed, so a key reads as the same factor from any database: factors read or written once are
@@ -39,12 +42,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.prioritizer.models import ScoreFactorRow
-from services.prioritizer.scoring import DAMPENING, Factor, Score
+from services.prioritizer.scoring import AGE, DAMPENING, Factor, Score
 from shared.db import UnitOfWork, beliefs, for_ids, ids_param, insert_missing_rows
 
 KEY_BYTES = 12  # 16 characters: collisions out of reach for any number of distinct factors
 KEPT_IN_MEMORY = 50_000  # factors; past it the memory starts afresh (each is ~1 KB)
 NUMBERS = ("name", "value", "weight", "contribution")
+WHOLE = (AGE, DAMPENING)  # stored whole in the row (see above)
 STORED_BELIEF = "score_factors.stored"  # shared.db.beliefs: keys seen committed to a database
 
 _TABLE = ScoreFactorRow.__table__
@@ -74,7 +78,7 @@ class Compactor:
     def compact(self, score: Score) -> dict[str, Any]:
         entries, keys = [], []
         for factor in score.factors:
-            if factor.name == DAMPENING:
+            if factor.name in WHOLE:
                 entries.append(vars(factor))
                 continue
             _, key, numbers = self._meet(factor)
@@ -129,9 +133,13 @@ async def load(session: AsyncSession, explanations: Iterable[Mapping[str, Any]])
 def factors(explanation: Mapping[str, Any], lookup: Lookup) -> tuple[Factor, ...]:
     """A stored explanation's factors, in its order: one given with its inputs as it is, one
     given by its numbers as its key reads."""
-    keys = iter(explanation.get("keys", ()))
-    return tuple(Factor(**entry) if "inputs" in entry else lookup[next(keys)]
-                 for entry in explanation.get("factors", ()))
+    entries, keys = explanation.get("factors", ()), explanation.get("keys", ())
+    by_key = [entry for entry in entries if "inputs" not in entry]
+    if len(by_key) != len(keys):
+        raise ValueError(f"a stored explanation gives {len(by_key)} factors by key and lists "
+                         f"{len(keys)} keys")
+    read = iter(lookup[key] for key in keys)
+    return tuple(Factor(**entry) if "inputs" in entry else next(read) for entry in entries)
 
 
 def whole(explanation: Mapping[str, Any], lookup: Lookup) -> dict[str, Any]:

@@ -286,11 +286,11 @@ async def test_migration_0004_keeps_rows_readable_both_ways_and_writes_compact_q
         await feed(db, "pmo.demand.submitted", item, 1, START)
     live = await stored(db)
     compact = await stored_explanations(db)
-    assert all(len(e["keys"]) == 9 for e in compact.values())
+    assert all(len(e["keys"]) == 8 for e in compact.values())
     async with db.uow() as uow:
         keys = set(await uow.session.scalars(select(ScoreFactorRow.key)))
     assert keys == {key for e in compact.values() for key in e["keys"]}
-    assert len(keys) < 9 * len(compact) / 2  # pain, reach, effort, age... stored once for all six
+    assert len(keys) < 8 * len(compact) / 2  # pain, reach, effort... stored once for all six
 
     await migrate(db, "0003", downgrade=True)
     whole = await stored_explanations(db)

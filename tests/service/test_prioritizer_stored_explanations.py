@@ -54,14 +54,14 @@ async def test_factors_are_stored_once_and_read_whole_by_a_process_that_never_me
         async with db.uow() as uow:
             await compactor.store(uow)
             await uow.commit()
-    assert await stored_factors(db) == 10  # nine factors, and pain at two severities
-    assert inserts == [10, 10]
+    assert await stored_factors(db) == 9  # eight shared factors, and pain at two severities
+    assert inserts == [9, 9]
 
     monkeypatch.setattr(explanations, "_known", {})  # a process that has not met them
     async with db.uow() as uow:
         whole = await explanations.read_whole(uow.session, stored)
     assert whole == [score.as_dict() for score in written]
-    assert len(explanations._known) == 10
+    assert len(explanations._known) == 9
 
 
 async def test_a_factor_referred_to_but_not_stored_is_refused(prioritizer_db, monkeypatch):
