@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 
 from services.prioritizer import explain, explanations, grouping, groups, inputs, roadmap, views
 from services.prioritizer.domain import Segment
@@ -104,7 +104,8 @@ async def policy_sensitivity(uow: UnitOfWork, policy: Policy, top_n: int) -> dic
     return {"policy_version": policy.version, **sensitivity(items, policy.weights, top_n)}
 
 
-async def move_it(uow: UnitOfWork, row: DemandView, policy: Policy, target_rank: int) -> dict | None:
+async def move_it(uow: UnitOfWork, row: DemandView | Row, policy: Policy,
+                  target_rank: int) -> dict | None:
     """What would lift an open item into the top `target_rank`, every other item held as it is."""
     if not row.is_open:
         return None
