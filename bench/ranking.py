@@ -144,7 +144,7 @@ async def prioritizer_database(path: Path) -> Database:
     return db
 
 
-async def bench(size: int, workdir: Path) -> None:
+async def bench(size: int, workdir: Path, events: int = 7) -> None:
     tune_garbage_collection()  # as a service's start-up does
     rss_before = rss_bytes()
     path = workdir / f"ranking-{size}.db"
@@ -157,12 +157,12 @@ async def bench(size: int, workdir: Path) -> None:
         # The bulk load copies one stored score to every row, without its placement; a first
         # event of each customer rescores them all from their inputs. One untimed event each
         # first, so the timed one finds what a live prioritizer would hold.
-        for n in range(7):
+        for n in range(events):
             await one_event(db, others[n])
-        events = [await timed_event(db, others[n]) for n in range(7)]
-        event_ms = [ms for ms, _ in events]
+        timed_events = [await timed_event(db, others[n]) for n in range(events)]
+        event_ms = [ms for ms, _ in timed_events]
         # The same on customers without a backlog: what an event costs whatever its customer holds.
-        fresh = [await new_customer(db) for _ in range(7)]
+        fresh = [await new_customer(db) for _ in range(events)]
         for customer in fresh:
             await one_event(db, customer)
         fixed_ms = [await timed(one_event(db, customer)) for customer in fresh]
@@ -179,7 +179,7 @@ async def bench(size: int, workdir: Path) -> None:
     # The timed events' writes: the new item outranks its customer's bulk-loaded ones, so each
     # event moved every item below it one place, and changed the scores of those whose
     # dampening band that changed (the first four, one per doubling).
-    event_floor = [floor.event_ms(path, event_id) for _, event_id in events]
+    event_floor = [floor.event_ms(path, event_id) for _, event_id in timed_events]
     median = statistics.median
     backlog = max(size - BIG, 0) // len(others) + 1
     print(f"    one demand event rescored+readable: median {median(event_ms):7.1f} ms (target < 2), "
@@ -204,14 +204,17 @@ async def bench(size: int, workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--events", type=int, default=7, choices=range(1, 1001), metavar="1..1000",
+                        help="timed demand events of each kind (more: a steadier median)")
     args = parser.parse_args()
     if len(args.sizes) > 1:  # one process per size, so each memory reading starts clean
         for size in args.sizes:
-            subprocess.run([sys.executable, "-m", "bench.ranking", "--sizes", str(size)], check=True)
+            subprocess.run([sys.executable, "-m", "bench.ranking", "--sizes", str(size),
+                            "--events", str(args.events)], check=True)
         return
     print("ranking at scale (SQLite):", machine())
     with tempfile.TemporaryDirectory(prefix="pmo-bench-") as tmp:
-        asyncio.run(bench(args.sizes[0], Path(tmp)))
+        asyncio.run(bench(args.sizes[0], Path(tmp), args.events))
 
 
 if __name__ == "__main__":
