@@ -144,8 +144,8 @@ def factors(explanation: Mapping[str, Any], lookup: Lookup) -> tuple[Factor, ...
 
 def whole(explanation: Mapping[str, Any], lookup: Lookup) -> dict[str, Any]:
     """A stored explanation as the API shows it."""
-    return {"score": explanation.get("score"), "policy_version": explanation.get("policy_version"),
-            "factors": [vars(factor) for factor in factors(explanation, lookup)]}
+    return Score(explanation.get("score"), factors(explanation, lookup),
+                 explanation.get("policy_version")).as_dict()
 
 
 async def read_whole(session: AsyncSession,

@@ -182,6 +182,7 @@ async def _rescore_moved(uow: UnitOfWork, changed: Mapping[str, Collection[str]]
     window = {"earliest": min(causes[c].at for c in customers),
               "latest": max(causes[c].at for c in customers)}
     computed: dict[str, _Computed] = {}
+    kept: dict[str, dict] = {}  # the stored explanations of placed rows, each decoded once
     # A demand named under a customer it no longer belongs to is its new customer's to score.
     to_compute = [row for row in await for_ids(
         uow.session, _OPEN_SCORED_BY_ID, sorted({i for ids in changed.values() for i in ids}))
@@ -189,8 +190,11 @@ async def _rescore_moved(uow: UnitOfWork, changed: Mapping[str, Collection[str]]
     while True:
         computed |= await _compute(uow, to_compute, causes, policy)
         placed = {row.id: row for row in await for_ids(uow.session, _MISPLACED, customers, **window)}
-        to_compute = [row for row in placed.values() if row.id not in computed
-                      and not _still_holds(row, causes[row.customer_id].at, policy.version)]
+        for row in placed.values():
+            if row.id not in computed and row.id not in kept:
+                kept[row.id] = orjson.loads(row.explanation_text)
+        to_compute = [row for row in placed.values() if row.id not in computed and not _still_holds(
+            row, kept[row.id], causes[row.customer_id].at, policy.version)]
         if not to_compute:
             break
     for demand_id, mine in computed.items():
@@ -198,9 +202,8 @@ async def _rescore_moved(uow: UnitOfWork, changed: Mapping[str, Collection[str]]
         position = where.position if where is not None else mine.row.counted_position
         changes.add(uow, mine.row, at_position(mine.undamped, position, policy), mine.segment,
                     causes[mine.row.customer_id])
-    kept = {row.id: orjson.loads(row.explanation_text) for row in placed.values()
-            if row.id not in computed}
-    lookup = await explanations.load(uow.session, kept.values())
+    lookup = await explanations.load(uow.session, [kept[demand_id] for demand_id in placed
+                                                   if demand_id not in computed])
     for row in placed.values():
         if row.id not in computed:
             undamped = _stored_undamped(kept[row.id], lookup)
@@ -252,14 +255,15 @@ def _placement(factors: Iterable[Factor], submitted_at: datetime) -> dict:
             "aged_until": since + timedelta(days=1)}
 
 
-def _still_holds(row: Row, at: datetime, policy_version: int) -> bool:
-    """Whether a stored score's undamped factors are what scoring its inputs now would give:
-    same policy, same whole days waiting (its inputs did not change, or it would be named)."""
+def _still_holds(row: Row, explanation: dict, at: datetime, policy_version: int) -> bool:
+    """Whether a stored score's undamped factors (`explanation`, as stored) are what scoring its
+    inputs now would give: same policy, same whole days waiting (its inputs did not change, or it
+    would be named)."""
     if row.base_score is None or row.aged_since is None or row.aged_until is None:
         return False
     as_of = max(at, row.submitted_at)
     return (row.aged_since <= as_of < row.aged_until
-            and orjson.loads(row.explanation_text).get("policy_version") == policy_version)
+            and explanation.get("policy_version") == policy_version)
 
 
 def _stored_undamped(explanation: dict, lookup: explanations.Lookup) -> tuple[Factor, ...]:
