@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiokafka.admin import NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError
 
 from shared.bus import bounded, kafka_admin
 
@@ -643,19 +642,6 @@ def status(*, bootstrap: str | None = None, root: Path | None = None) -> dict[st
         "data_dir": str(paths.root),
         "log_file": str(paths.server_log),
     }
-
-
-async def ensure_topics(
-    bootstrap: str, topics: list[str], partitions: int = 3, timeout: float = 30.0
-) -> None:
-    """Create the topics that do not exist yet (replication factor 1); existing ones are kept."""
-    async with kafka_admin(bootstrap, timeout) as admin:
-        new_topics = [NewTopic(name, partitions, 1) for name in topics]
-        response = await bounded(admin.create_topics(new_topics), timeout)
-        # create_topics reports per-topic errors in the response instead of raising them.
-        for topic, error_code, *details in response.topic_errors:
-            if error_code not in (0, TopicAlreadyExistsError.errno):
-                raise for_code(error_code)(f"creating topic {topic!r} failed: {details}")
 
 
 def main() -> None:

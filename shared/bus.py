@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from shared.events.envelope import CONTENT_TYPE
 
@@ -211,12 +211,16 @@ async def kafka_admin(bootstrap_servers: str,
 
 async def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partitions: int = 3,
                         timeout_seconds: float = 10.0) -> None:
-    """Creates the topics that do not exist yet; existing ones are left as they are."""
+    """Creates the topics that do not exist yet (replication factor 1); existing ones are left
+    as they are, and a topic the broker refused to create raises."""
     async with kafka_admin(bootstrap_servers, timeout_seconds) as admin:
         existing = set(await bounded(admin.list_topics(), timeout_seconds))
         missing = [NewTopic(name, partitions, 1) for name in topics if name not in existing]
-        if missing:
-            try:
-                await bounded(admin.create_topics(missing), timeout_seconds)
-            except TopicAlreadyExistsError:
-                pass  # another service created it between our list and create
+        if not missing:
+            return
+        response = await bounded(admin.create_topics(missing), timeout_seconds)
+        # create_topics reports per-topic errors in the response instead of raising them; one
+        # already there was created by another service between our list and create.
+        for topic, error_code, *details in response.topic_errors:
+            if error_code not in (0, TopicAlreadyExistsError.errno):
+                raise for_code(error_code)(f"creating topic {topic!r} failed: {details}")

@@ -19,7 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from pmo.kafka_local import ensure_topics
+from shared.bus import ensure_topics
 from shared.testing.scratch_topics import delete_topics, scratch_prefix
 
 pytestmark = pytest.mark.kafka
@@ -48,7 +48,8 @@ async def topic() -> AsyncIterator[str]:
     prefix = scratch_prefix("roundtrip")
     name = prefix + "records"
     try:
-        await ensure_topics(BOOTSTRAP, [name], partitions=PARTITIONS, timeout=STEP_TIMEOUT_SECONDS)
+        await ensure_topics(BOOTSTRAP, [name], partitions=PARTITIONS,
+                            timeout_seconds=STEP_TIMEOUT_SECONDS)
     except (KafkaError, OSError, asyncio.TimeoutError) as error:
         pytest.fail(
             f"Kafka is not reachable at {BOOTSTRAP} ({error!r}); start it first with "

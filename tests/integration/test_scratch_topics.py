@@ -7,8 +7,7 @@ import os
 
 import pytest
 
-from pmo.kafka_local import ensure_topics
-from shared.bus import bounded, kafka_admin
+from shared.bus import bounded, ensure_topics, kafka_admin
 from shared.testing.polling import eventually
 from shared.testing.scratch_topics import SCRATCH, delete_topics, made, scratch_prefix
 
@@ -27,7 +26,7 @@ async def test_deleting_a_prefix_removes_its_topics_and_dead_letters_only():
     assert mine.startswith(SCRATCH) and mine != neighbour and {mine, neighbour} <= set(made())
     names = [mine + "pmo.intake.demand.v1", mine + "pmo.intake.demand.v1.dlq",
              neighbour + "pmo.intake.demand.v1"]
-    await ensure_topics(BOOTSTRAP, names, partitions=1, timeout=30)
+    await ensure_topics(BOOTSTRAP, names, partitions=1, timeout_seconds=30)
     assert set(names) <= await topic_names()
 
     assert await delete_topics(BOOTSTRAP, [mine]) == 2
